@@ -1,0 +1,63 @@
+"""`eva-bench bench sim`: simulation and rendering throughput on this machine."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from eva_bench.expert import run_expert
+from eva_bench.sim.env import BimanualEnv
+from eva_bench.task import TASKS
+
+CAMERA_SETUPS = {
+    "head": ("head_camera",),
+    "head+2 wrists": ("head_camera", "left_camera", "right_camera"),
+}
+RESOLUTIONS = ((320, 240), (128, 128))
+
+
+def _rate(fn: Callable[[], None], repeat: int) -> float:
+    fn()  # warm-up (pipeline compilation, caches)
+    start = time.perf_counter()
+    for _ in range(repeat):
+        fn()
+    return repeat / (time.perf_counter() - start)
+
+
+def bench_sim(task: str = "click_bell", seed: int = 0, repeat: int = 30) -> list[tuple[str, str]]:
+    """Measure physics steps/s, control steps/s, frames/s per camera setup and one expert episode's wall time.
+
+    Returns:
+        (metric, value) rows.
+    """
+    task_cls = TASKS.get(task)
+    rows = []
+    env = BimanualEnv()
+    env.reset(task_cls, seed)
+    scene_steps = 250
+    rows.append(("physics steps/s (bare scene.step)", f"{_rate(lambda: env.scene.step(), scene_steps * 4):,.0f}"))
+    rows.append(("physics steps/s (with drives + success check)",
+                 f"{15 * _rate(lambda: env.step(env.command), repeat * 3):,.0f}"))
+    for (width, height) in RESOLUTIONS:
+        for label, names in CAMERA_SETUPS.items():
+            cam_env = BimanualEnv(cameras=dict.fromkeys(names, (width, height)))
+            cam_env.reset(task_cls, seed)
+            fps = _rate(lambda e=cam_env, n=names: e.get_obs(list(n)), repeat)
+            rows.append((f"observations/s, {label} @ {width}x{height}", f"{fps:.1f} ({fps * len(names):.1f} frames/s)"))
+    start = time.perf_counter()
+    result = run_expert(task_cls, seed)
+    planned = time.perf_counter() - start
+    rows.append((f"expert episode wall time ({task}, plan+physics)", f"{planned:.2f} s, {len(result.actions)} steps"))
+    video_env = BimanualEnv(cameras={"head_camera": (320, 240)})
+    video_env.reset(task_cls, seed)
+    start = time.perf_counter()
+    for action in result.actions:
+        video_env.step(action)
+        video_env.render("head_camera")
+    replay = time.perf_counter() - start
+    rate = len(result.actions) / replay
+    rows.append((f"expert replay with head video ({task})", f"{replay:.2f} s, {rate:.1f} steps/s"))
+    rows.append(("solved", str(bool(result.solvable and np.isfinite(planned)))))
+    return rows

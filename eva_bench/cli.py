@@ -1,0 +1,271 @@
+"""The `eva-bench` command line: parses, calls library functions, prints. No logic of its own.
+
+Every failure the user can cause (unknown task or policy, bad flag values, an unreadable database, a run id
+resumed with other settings) ends with a one-line `error:` message and exit status 2; nothing is written then.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from eva_bench import paths
+
+app = typer.Typer(
+    help="Benchmark harness for Executable Video Alignment (EVA) on RoboTwin 2.0-style bimanual tasks.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+tasks_app = typer.Typer(help="List tasks and render their scenes.", no_args_is_help=True)
+policies_app = typer.Typer(help="List policies.", no_args_is_help=True)
+results_app = typer.Typer(help="Read the results database.", no_args_is_help=True)
+bench_app = typer.Typer(help="Measure performance on this machine.", no_args_is_help=True)
+app.add_typer(tasks_app, name="tasks")
+app.add_typer(policies_app, name="policies")
+app.add_typer(results_app, name="results")
+app.add_typer(bench_app, name="bench")
+
+DbOption = Annotated[
+    Path | None, typer.Option("--db", help=f"Results database (default: ${paths.DB_ENV} or {paths.default_db_path()}).")
+]
+
+
+class UserError(Exception):
+    """A problem with the user's input, reported as one line."""
+
+
+def _db(db: Path | None) -> Path:
+    return db or paths.default_db_path()
+
+
+def _split_tasks(tasks: str) -> list[str]:
+    from eva_bench.task import TASKS
+
+    names = TASKS.names() if tasks.strip() == "all" else [t.strip() for t in tasks.split(",") if t.strip()]
+    if not names:
+        raise UserError("--tasks is empty; give 'all' or a comma-separated list of task names")
+    for name in names:
+        TASKS.get(name)
+    return names
+
+
+def _options(pairs: list[str]) -> dict:
+    """Parse KEY=VALUE policy options; values are read as int, float, bool or string."""
+    options = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise UserError(f"--policy-option must look like KEY=VALUE, got {pair!r}")
+        key, value = pair.split("=", 1)
+        for cast in (int, float):
+            try:
+                options[key] = cast(value)
+                break
+            except ValueError:
+                continue
+        else:
+            options[key] = {"true": True, "false": False}.get(value.lower(), value)
+    return options
+
+
+# ------------------------------------------------------------------------------------------------ doctor
+@app.command()
+def doctor() -> None:
+    """Report the render device, driver and package versions, and how to fix a missing Vulkan driver."""
+    from eva_bench.doctor import report
+
+    ok, lines = report()
+    for line in lines:
+        typer.echo(line)
+    raise typer.Exit(0 if ok else 1)
+
+
+# ------------------------------------------------------------------------------------------------ tasks
+@tasks_app.command("list")
+def tasks_list() -> None:
+    """Show every task with its step limit and arm usage."""
+    from eva_bench.task import TASKS
+
+    typer.echo(f"{'task':28s} {'version':>7s} {'step limit':>10s} {'arms':>6s}  description")
+    for name in TASKS.names():
+        cls = TASKS.get(name)
+        typer.echo(f"{name:28s} {cls.version:>7d} {cls.step_limit:>10d} {cls.arms:>6s}  {cls.summary()}")
+
+
+@tasks_app.command("render")
+def tasks_render(
+    task: Annotated[str, typer.Argument(help="Task name (see `eva-bench tasks list`).")],
+    seed: Annotated[int, typer.Option(help="Scene seed.")] = 0,
+    out: Annotated[Path, typer.Option(help="Folder for the PNG files.")] = Path("renders"),
+    width: Annotated[int, typer.Option(min=16, max=4096, help="Image width.")] = 320,
+    height: Annotated[int, typer.Option(min=16, max=4096, help="Image height.")] = 240,
+) -> None:
+    """Write a PNG of every camera for TASK's scene at SEED."""
+    import imageio.v3 as iio
+
+    from eva_bench.sim.cameras import CAMERAS
+    from eva_bench.sim.env import BimanualEnv
+    from eva_bench.task import TASKS
+
+    task_cls = TASKS.get(task)
+    env = BimanualEnv(cameras=dict.fromkeys(CAMERAS, (width, height)))
+    instance = env.reset(task_cls, seed)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, data in env.get_obs()["observation"].items():
+        path = out / f"{task}_seed{seed}_{name}.png"
+        iio.imwrite(path, data["rgb"])
+        typer.echo(str(path))
+    typer.echo(f"instruction (seen): {instance.instruction('seen', __import__('numpy').random.default_rng(seed))}")
+
+
+# ------------------------------------------------------------------------------------------------ policies
+@policies_app.command("list")
+def policies_list() -> None:
+    """Show every registered policy (built-in and from installed plug-ins)."""
+    from eva_bench.policy import POLICIES
+
+    for name in POLICIES.names():
+        cls = POLICIES.get(name)
+        doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
+        typer.echo(f"{name:16s} {doc}")
+
+
+# ------------------------------------------------------------------------------------------------ run
+@app.command()
+def run(
+    policy: Annotated[str, typer.Option(help="Policy name (see `eva-bench policies list`).")],
+    tasks: Annotated[str, typer.Option(help="'all' or comma-separated task names.")] = "all",
+    episodes: Annotated[int, typer.Option(min=1, help="Episodes per task.")] = 20,
+    seed: Annotated[int, typer.Option(min=0, help="Run seed: evaluation seeds start at 100000*(1+seed).")] = 0,
+    workers: Annotated[int, typer.Option(min=1, help="Parallel worker processes, each with its own scene.")] = 1,
+    run_id: Annotated[
+        str | None, typer.Option(help="Run name; give an existing one to resume it. Default: POLICY-TIMESTAMP.")
+    ] = None,
+    checkpoint: Annotated[str | None, typer.Option(help="Weights for learned policies.")] = None,
+    policy_option: Annotated[
+        list[str] | None, typer.Option("--policy-option", help="KEY=VALUE passed to the policy; repeatable.")
+    ] = None,
+    instructions: Annotated[
+        str, typer.Option(help="Instruction templates: 'unseen' (RoboTwin eval) or 'seen'.")
+    ] = "unseen",
+    out: Annotated[
+        Path | None, typer.Option(help=f"Folder for videos and action logs (default {paths.default_output_dir()}).")
+    ] = None,
+    video: Annotated[bool, typer.Option(help="Record the head-camera video of every episode.")] = True,
+    db: DbOption = None,
+) -> None:
+    """Evaluate a policy on tasks by RoboTwin's protocol; every episode is stored as it finishes."""
+    from tqdm import tqdm
+
+    from eva_bench.report.tables import success_table
+    from eva_bench.runner import EvalConfig, evaluate
+    from eva_bench.store import ResultsStore
+
+    run_id = run_id or f"{policy}-{datetime.now():%Y%m%d-%H%M%S}"
+    config = EvalConfig(
+        policy=policy,
+        tasks=_split_tasks(tasks),
+        run_id=run_id,
+        db_path=_db(db),
+        output_dir=out or paths.default_output_dir(),
+        episodes=episodes,
+        seed=seed,
+        workers=workers,
+        checkpoint=checkpoint,
+        policy_options=_options(policy_option or []),
+        instruction_kind=instructions,
+        save_video=video,
+    )
+    bars: dict[str, tqdm] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        bar = bars.get(stage)
+        if bar is None:
+            bar = bars[stage] = tqdm(total=total, desc=stage, unit="ep", leave=stage == "episodes", file=sys.stderr)
+        bar.n = done
+        bar.refresh()
+        if done >= total:
+            bar.close()
+
+    typer.echo(f"run {run_id}: policy {policy}, {len(config.tasks)} task(s) x {episodes} episodes -> {config.db_path}")
+    evaluate(config, progress)
+    for bar in bars.values():
+        bar.close()
+    with ResultsStore(config.db_path) as store:
+        typer.echo(success_table(store.summary(run_id)))
+
+
+# ------------------------------------------------------------------------------------------------ results
+@results_app.command("show")
+def results_show(
+    run_id: Annotated[str, typer.Option(help="The run to show.")],
+    format: Annotated[str, typer.Option("--format", help="md or csv.")] = "md",  # noqa: A002
+    db: DbOption = None,
+) -> None:
+    """Per-task success table of a run."""
+    from eva_bench.report.tables import success_table
+    from eva_bench.store import ResultsStore
+
+    if format not in ("md", "csv"):
+        raise UserError(f"--format must be md or csv, got {format!r}")
+    with ResultsStore(_db(db)) as store:
+        if store.get_run(run_id) is None:
+            known = ", ".join(r.run_id for r in store.list_runs()) or "none"
+            raise UserError(f"no run {run_id!r} in {_db(db)}; runs: {known}")
+        typer.echo(success_table(store.summary(run_id), format), nl=False)
+
+
+@results_app.command("list")
+def results_list(db: DbOption = None) -> None:
+    """List the runs in the database, newest first."""
+    from eva_bench.store import ResultsStore
+
+    with ResultsStore(_db(db)) as store:
+        for info in store.list_runs():
+            done = len(store.done(info.run_id))
+            typer.echo(f"{info.run_id:32s} {info.policy:12s} {done:5d}/{info.episodes * len(info.tasks):<5d} "
+                       f"episodes  {info.created_at}")
+
+
+# ------------------------------------------------------------------------------------------------ bench
+@bench_app.command("sim")
+def bench_sim(
+    task: Annotated[str, typer.Option(help="Task whose scene is measured.")] = "click_bell",
+    seed: Annotated[int, typer.Option(help="Scene seed.")] = 0,
+) -> None:
+    """Physics steps/s, rendered frames/s per camera setup, and one expert episode's wall time."""
+    import platform
+
+    from eva_bench.bench import bench_sim as measure
+
+    typer.echo(f"machine: {platform.processor() or platform.machine()}, python {platform.python_version()}")
+    for metric, value in measure(task, seed):
+        typer.echo(f"{metric:55s} {value}")
+
+
+def main() -> None:
+    """Console entry point: runs the app and turns user errors into one-line messages."""
+    from eva_bench.registry import UnknownNameError
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        from eva_bench.store import StoreError
+    except ImportError:  # pragma: no cover - the store is part of the package
+        StoreError = RuntimeError  # noqa: N806
+    try:
+        app()
+    except (UserError, UnknownNameError, StoreError, ValueError, TypeError) as error:
+        if os.environ.get("EVA_BENCH_DEBUG"):
+            raise
+        typer.echo(f"error: {error} (set EVA_BENCH_DEBUG=1 for the traceback)", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

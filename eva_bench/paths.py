@@ -1,0 +1,29 @@
+"""Default locations on disk: the cache for generated files, the results database and run outputs.
+
+Every location can be overridden by an environment variable so CI and users can keep state where they want.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DB_ENV = "EVA_BENCH_DB"
+CACHE_ENV = "EVA_BENCH_CACHE"
+OUTPUT_ENV = "EVA_BENCH_OUTPUT"
+
+
+def cache_dir() -> Path:
+    """Generated, reproducible files (robot descriptions); safe to delete."""
+    default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "eva-bench"
+    return Path(os.environ.get(CACHE_ENV, default))
+
+
+def default_db_path() -> Path:
+    """The results database used when `--db` is not given."""
+    return Path(os.environ.get(DB_ENV, "eva_bench_results/results.sqlite"))
+
+
+def default_output_dir() -> Path:
+    """Where per-episode videos and action logs go when no output folder is given."""
+    return Path(os.environ.get(OUTPUT_ENV, "eva_bench_results"))

@@ -1,0 +1,1 @@
+"""Tables and figures regenerated from the results database (pure functions of store rows; no simulation)."""

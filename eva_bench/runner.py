@@ -1,0 +1,338 @@
+"""The evaluation protocol (RoboTwin 2.0's, made reproducible and resumable).
+
+For every task: candidate seeds start at `100000 * (1 + seed)`; a candidate is used only if the scripted expert
+solves it (the expert check), and the first `episodes` usable seeds become the episodes. Checks are cached in
+the results database, so no seed is ever checked twice. Each episode rebuilds the scene from its seed, draws
+its instruction from a seeded generator, and runs the policy receding-horizon until the success latch fires or
+the task's step limit (in control steps) is reached. The head-camera video and the action log are saved per
+episode and the row is committed to the database as soon as the episode ends, so a run killed at any moment
+continues, with the same run id, exactly where it stopped.
+
+Episodes run in worker processes (`workers`), each with its own scene; only the main process writes the
+database.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as futures
+import logging
+import multiprocessing
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from eva_bench.expert import run_expert
+from eva_bench.policy import POLICIES, Policy, check_chunk, make_policy
+from eva_bench.sim.cameras import DEFAULT_RESOLUTION
+from eva_bench.sim.embodiment import PIPER_BIMANUAL
+from eva_bench.sim.env import CONTROL_DT, BimanualEnv
+from eva_bench.store import EpisodeRecord, ResultsStore, RunInfo, SeedCheck
+from eva_bench.task import TASKS
+
+log = logging.getLogger(__name__)
+
+VIDEO_CAMERA = "head_camera"
+MAX_CANDIDATES_PER_EPISODE = 10  # give up on a task whose expert fails this often
+
+
+def eval_seed_start(seed: int) -> int:
+    """First candidate evaluation seed for run seed `seed` (RoboTwin: 100000 * (1 + seed))."""
+    return 100000 * (1 + seed)
+
+
+@dataclass
+class EvalConfig:
+    """One evaluation run.
+
+    Args:
+        policy: Registered policy name.
+        tasks: Task names.
+        episodes: Episodes per task (RoboTwin's protocol in the paper: 20).
+        seed: Run seed; evaluation seeds start at 100000 * (1 + seed).
+        run_id: Name of the run in the database; resuming uses the same id.
+        db_path: Results database file.
+        output_dir: Folder for per-episode videos and action logs.
+        workers: Parallel worker processes (each with its own scene).
+        checkpoint: Weights for learned policies.
+        policy_options: Extra keyword arguments for the policy constructor.
+        instruction_kind: "unseen" (RoboTwin's evaluation default) or "seen" instruction templates.
+        save_video: Whether to record the head-camera mp4 of every episode.
+    """
+
+    policy: str
+    tasks: list[str]
+    run_id: str
+    db_path: Path
+    output_dir: Path
+    episodes: int = 20
+    seed: int = 0
+    workers: int = 1
+    checkpoint: str | None = None
+    policy_options: dict = field(default_factory=dict)
+    instruction_kind: str = "unseen"
+    save_video: bool = True
+
+    def __post_init__(self) -> None:
+        if self.episodes < 1:
+            raise ValueError(f"episodes must be >= 1, got {self.episodes}")
+        if self.workers < 1:
+            raise ValueError(f"workers must be >= 1, got {self.workers}")
+        if self.instruction_kind not in ("seen", "unseen"):
+            raise ValueError(f"instruction kind must be 'seen' or 'unseen', got {self.instruction_kind!r}")
+        for task in self.tasks:
+            TASKS.get(task)  # unknown names fail here, before anything runs
+        POLICIES.get(self.policy)
+
+
+@dataclass(frozen=True)
+class EpisodeJob:
+    """Everything a worker needs to play one episode."""
+
+    run_id: str
+    policy: str
+    checkpoint: str | None
+    policy_options: tuple
+    task: str
+    episode: int
+    seed: int
+    instruction_kind: str
+    output_dir: str
+    save_video: bool
+
+
+Progress = Callable[[str, int, int], None]
+
+
+def evaluate(config: EvalConfig, progress: Progress | None = None) -> RunInfo:
+    """Run (or resume) an evaluation; returns the run's stored description.
+
+    Args:
+        config: What to evaluate.
+        progress: Optional callback `(stage, done, total)` for progress display.
+    """
+    make_policy(config.policy, config.checkpoint, **config.policy_options)  # fail fast on bad options
+    with ResultsStore(config.db_path) as store:
+        info = store.start_run(
+            RunInfo(
+                run_id=config.run_id,
+                policy=config.policy,
+                checkpoint=config.checkpoint,
+                seed=config.seed,
+                episodes=config.episodes,
+                instruction_kind=config.instruction_kind,
+                tasks=list(config.tasks),
+                embodiment=PIPER_BIMANUAL.digest(),
+                policy_options=dict(config.policy_options),
+                eva_bench_version=_version(),
+            )
+        )
+        with _pool(config.workers) as pool:
+            seeds = {task: _resolve_seeds(store, pool, config, task, progress) for task in config.tasks}
+            done = store.done(config.run_id)
+            jobs = [
+                EpisodeJob(
+                    config.run_id, config.policy, config.checkpoint, tuple(sorted(config.policy_options.items())),
+                    task, episode, seed, config.instruction_kind, str(config.output_dir), config.save_video,
+                )
+                for task in config.tasks
+                for episode, seed in enumerate(seeds[task][: config.episodes])
+                if (task, episode) not in done
+            ]
+            total = len(jobs)
+            for finished, record in enumerate(_map(pool, play_episode, jobs), start=1):
+                store.add_episode(record)
+                if progress:
+                    progress("episodes", finished, total)
+        return store.get_run(config.run_id) or info
+
+
+def _resolve_seeds(store: ResultsStore, pool, config: EvalConfig, task: str, progress: Progress | None) -> list[int]:
+    """The first `episodes` expert-solvable seeds of `task` (cached checks are reused, new ones stored)."""
+    task_cls = TASKS.get(task)
+    embodiment = PIPER_BIMANUAL.digest()
+    stored = store.task_seeds(config.run_id, task)
+    chosen, skipped = (list(stored[0]), stored[1]) if stored else ([], 0)
+    if len(chosen) >= config.episodes:
+        return chosen
+    checks = store.seed_checks(task, task_cls.version, embodiment)
+    start = eval_seed_start(config.seed)
+    candidate = (max(chosen) + 1) if chosen else start
+    limit = start + MAX_CANDIDATES_PER_EPISODE * config.episodes
+    while len(chosen) < config.episodes:
+        if candidate >= limit:
+            raise RuntimeError(
+                f"{task}: the expert solved only {len(chosen)} of {candidate - start} candidate seeds; "
+                f"cannot reach {config.episodes} episodes"
+            )
+        needed = config.episodes - len(chosen)
+        batch = [s for s in range(candidate, min(limit, candidate + needed + config.workers)) if s not in checks]
+        for result in _map(pool, _check_seed, [(task, s) for s in batch]):
+            store.record_seed_check(result)
+            checks[result.seed] = result
+        while candidate < limit and candidate in checks and len(chosen) < config.episodes:
+            if checks[candidate].solvable:
+                chosen.append(candidate)
+            else:
+                skipped += 1
+            candidate += 1
+        if progress:
+            progress(f"expert check {task}", len(chosen), config.episodes)
+    store.set_task_seeds(config.run_id, task, chosen, skipped)
+    return chosen
+
+
+def _check_seed(args: tuple[str, int]) -> SeedCheck:
+    task, seed = args
+    task_cls = TASKS.get(task)
+    result = run_expert(task_cls, seed, env=_worker_env({}))
+    return SeedCheck(task, task_cls.version, PIPER_BIMANUAL.digest(), seed, result.solvable, result.reason,
+                     len(result.actions))
+
+
+# ---------------------------------------------------------------------------------------------- one episode
+_WORKER_ENVS: dict[tuple, BimanualEnv] = {}
+_WORKER_POLICIES: dict[tuple, Policy] = {}
+
+
+def _worker_env(cameras: dict[str, tuple[int, int]]) -> BimanualEnv:
+    key = tuple(sorted(cameras.items()))
+    if key not in _WORKER_ENVS:
+        _WORKER_ENVS[key] = BimanualEnv(PIPER_BIMANUAL, cameras)
+    return _WORKER_ENVS[key]
+
+
+def _worker_policy(job: EpisodeJob) -> Policy:
+    key = (job.policy, job.checkpoint, job.policy_options)
+    if key not in _WORKER_POLICIES:
+        _WORKER_POLICIES[key] = make_policy(job.policy, job.checkpoint, **dict(job.policy_options))
+    return _WORKER_POLICIES[key]
+
+
+def episode_paths(output_dir: str | Path, run_id: str, task: str, episode: int) -> tuple[Path, Path]:
+    """Where an episode's video and action log are stored."""
+    folder = Path(output_dir) / run_id / task
+    return folder / f"episode{episode:03d}.mp4", folder / f"episode{episode:03d}_actions.npz"
+
+
+def instruction_for(task, seed: int, kind: str) -> str:
+    """The episode's instruction: drawn from the task's templates with a generator seeded by the seed."""
+    return task.instruction(kind, np.random.default_rng([seed, 1]))
+
+
+def play_episode(job: EpisodeJob) -> EpisodeRecord:
+    """Play one episode in this process and return its record (never raises for policy errors)."""
+    started = time.perf_counter()
+    task_cls = TASKS.get(job.task)
+    policy = _worker_policy(job)
+    cameras = policy.camera_requests()
+    if job.save_video:
+        cameras.setdefault(VIDEO_CAMERA, DEFAULT_RESOLUTION)
+    env = _worker_env(cameras)
+    task = env.reset(task_cls, job.seed)
+    instruction = instruction_for(task, job.seed, job.instruction_kind)
+    frames, requested, error = [], [], None
+    try:
+        obs = _observe(env, policy, instruction, job.save_video, frames)
+        policy.reset(job.task, instruction, job.seed)
+        while env.steps < task_cls.step_limit and not env.success:
+            chunk = check_chunk(policy.act(obs), job.policy)
+            for action in chunk[: policy.execute_steps or len(chunk)]:
+                env.step(action)
+                requested.append(action)
+                if job.save_video:
+                    frames.append(env.render(VIDEO_CAMERA))
+                if env.success or env.steps >= task_cls.step_limit:
+                    break
+            else:
+                obs = _observe(env, policy, instruction, False, frames)
+    except Exception as exc:  # a crashing policy fails its episode; the run goes on
+        error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        log.warning("%s episode %d (seed %d) failed: %s", job.task, job.episode, job.seed, error)
+    video, actions = episode_paths(job.output_dir, job.run_id, job.task, job.episode)
+    video_path = str(_save_video(video, frames)) if job.save_video and frames else None
+    actions_path = str(_save_actions(actions, requested, job))
+    return EpisodeRecord(
+        run_id=job.run_id,
+        task=job.task,
+        task_version=task_cls.version,
+        episode=job.episode,
+        seed=job.seed,
+        instruction=instruction,
+        success=bool(env.success),
+        steps=int(env.steps),
+        step_limit=task_cls.step_limit,
+        wall_time_s=time.perf_counter() - started,
+        video_path=video_path,
+        actions_path=actions_path,
+        error=error,
+    )
+
+
+def _observe(env: BimanualEnv, policy: Policy, instruction: str, first_frame: bool, frames: list) -> dict:
+    """The policy's observation; the first call also grabs the video's initial frame."""
+    names = list(policy.cameras)
+    if first_frame and VIDEO_CAMERA not in names:
+        names.append(VIDEO_CAMERA)
+    obs = env.get_obs(names)
+    if first_frame:
+        frames.append(obs["observation"][VIDEO_CAMERA]["rgb"])
+        obs["observation"] = {k: v for k, v in obs["observation"].items() if k in policy.cameras}
+    obs["instruction"] = instruction
+    return obs
+
+
+def _save_video(path: Path, frames: list[np.ndarray]) -> Path:
+    from eva_bench.video import write_mp4
+
+    return write_mp4(path, frames, fps=1.0 / CONTROL_DT)
+
+
+def _save_actions(path: Path, requested: list[np.ndarray], job: EpisodeJob) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.tmp.npz")
+    actions = np.asarray(requested, np.float32).reshape(-1, 14)
+    np.savez_compressed(tmp, actions=actions, seed=job.seed, control_dt=CONTROL_DT)
+    tmp.replace(path)
+    return path
+
+
+# ---------------------------------------------------------------------------------------------- processes
+class _InlinePool:
+    """Stands in for a process pool when workers == 1 (easier debugging, no start-up cost)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+
+def _pool(workers: int):
+    if workers == 1:
+        return _InlinePool()
+    # Fresh interpreters: SAPIEN's Vulkan state must not be shared through fork.
+    return futures.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+
+
+def _map(pool, fn, items: Iterable):
+    """Apply `fn` to `items` in the pool; yields results as they finish (inline: in order)."""
+    items = list(items)
+    if isinstance(pool, _InlinePool):
+        yield from (fn(item) for item in items)
+        return
+    pending = [pool.submit(fn, item) for item in items]
+    for future in futures.as_completed(pending):
+        yield future.result()
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("eva-bench")
+    except PackageNotFoundError:
+        return "unknown"

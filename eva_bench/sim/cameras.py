@@ -1,0 +1,124 @@
+"""Camera definitions and capture in RoboTwin's observation layout.
+
+Static cameras stand in the world; wrist cameras ride on an arm's flange. Which cameras exist in a scene, and at
+which resolution, is decided by the caller (a policy's needs plus the video log): nothing else is rendered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import sapien
+
+from eva_bench.sim.poses import frame
+
+DEFAULT_RESOLUTION = (320, 240)  # width, height of a D435 in RoboTwin's "demo_clean" config
+_NEAR, _FAR = 0.01, 10.0
+
+
+@dataclass(frozen=True)
+class CameraSpec:
+    """Where a camera is and what it sees.
+
+    Args:
+        name: Key in the observation dict.
+        position: Camera position (world frame for static cameras, flange frame for wrist cameras).
+        forward: Viewing direction in the same frame.
+        left: The image's left direction (completes the frame).
+        fovy_deg: Vertical field of view.
+        mount: None for a static camera, or the arm ('left'/'right') whose flange carries it.
+    """
+
+    name: str
+    position: tuple[float, float, float]
+    forward: tuple[float, float, float]
+    left: tuple[float, float, float]
+    fovy_deg: float = 37.0
+    mount: str | None = None
+
+    def local_pose(self) -> sapien.Pose:
+        """Camera pose in its mount frame, in SAPIEN's camera convention (x forward, y left, z up)."""
+        return frame(self.forward, self.left, self.position)
+
+
+CAMERAS: dict[str, CameraSpec] = {
+    spec.name: spec
+    for spec in (
+        CameraSpec("head_camera", (-0.032, -0.45, 1.35), (0.0, 0.6, -0.8), (-1.0, 0.0, 0.0)),
+        CameraSpec("front_camera", (0.20, -0.45, 0.85), (0.0, 1.0, -0.1), (-1.0, 0.0, 0.0)),
+        # Wrist cameras sit above the palm and look along the fingers, tilted down to see the grasp.
+        CameraSpec("left_camera", (-0.01, 0.0, 0.06), (1.0, 0.0, -0.35), (0.0, 1.0, 0.0), 60.0, "left"),
+        CameraSpec("right_camera", (-0.01, 0.0, 0.06), (1.0, 0.0, -0.35), (0.0, 1.0, 0.0), 60.0, "right"),
+    )
+}
+
+
+def check_camera_names(names) -> None:
+    """Raise a clear error for unknown camera names."""
+    unknown = sorted(set(names) - set(CAMERAS))
+    if unknown:
+        raise ValueError(f"unknown camera(s) {unknown}; available: {sorted(CAMERAS)}")
+
+
+class CameraRig:
+    """The cameras of one scene, created at the requested resolutions.
+
+    Args:
+        scene: The scene to add cameras to.
+        requests: Camera name -> (width, height).
+        flanges: Arm name -> flange entity, for wrist cameras.
+    """
+
+    def __init__(
+        self, scene: sapien.Scene, requests: Mapping[str, tuple[int, int]], flanges: Mapping[str, sapien.Entity]
+    ) -> None:
+        check_camera_names(requests)
+        self._cameras: dict[str, sapien.render.RenderCameraComponent] = {}
+        for name, (width, height) in requests.items():
+            spec = CAMERAS[name]
+            camera = sapien.render.RenderCameraComponent(int(width), int(height))
+            camera.set_perspective_parameters(_NEAR, _FAR, *_focal(width, height, spec.fovy_deg))
+            camera.name = name
+            if spec.mount is None:
+                entity = sapien.Entity()
+                entity.name = name
+                entity.add_component(camera)
+                entity.set_pose(spec.local_pose())
+                scene.add_entity(entity)
+            else:
+                flanges[spec.mount].add_component(camera)
+                camera.set_local_pose(spec.local_pose())
+            self._cameras[name] = camera
+
+    @property
+    def names(self) -> list[str]:
+        """Names of the cameras in this rig."""
+        return list(self._cameras)
+
+    def capture(self, names=None) -> dict[str, dict[str, np.ndarray]]:
+        """Render `names` (default: all) after `scene.update_render()` and return RoboTwin's per-camera dict.
+
+        Returns:
+            name -> {"rgb": (H, W, 3) uint8, "intrinsic_cv": (3, 3), "extrinsic_cv": (3, 4),
+            "cam2world_gl": (4, 4)}.
+        """
+        out = {}
+        for name in self._cameras if names is None else names:
+            camera = self._cameras[name]
+            camera.take_picture()
+            rgba = camera.get_picture("Color")  # (H, W, 4) float32 in [0, 1]
+            out[name] = {
+                "rgb": (np.clip(rgba[..., :3], 0, 1) * 255 + 0.5).astype(np.uint8),
+                "intrinsic_cv": camera.get_intrinsic_matrix().astype(np.float32),
+                "extrinsic_cv": camera.get_extrinsic_matrix().astype(np.float32),
+                "cam2world_gl": camera.get_model_matrix().astype(np.float32),
+            }
+        return out
+
+
+def _focal(width: int, height: int, fovy_deg: float) -> tuple[float, float, float, float, float]:
+    """(fx, fy, cx, cy, skew) of a pinhole camera with square pixels and the given vertical FOV."""
+    fy = height / 2 / np.tan(np.deg2rad(fovy_deg) / 2)
+    return fy, fy, width / 2, height / 2, 0.0

@@ -1,0 +1,42 @@
+"""Writing and reading episode videos (mp4, H.264 through the ffmpeg binary shipped with imageio-ffmpeg)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+
+def write_mp4(path: str | os.PathLike, frames: list[np.ndarray] | np.ndarray, fps: float) -> Path:
+    """Encode RGB frames (T, H, W, 3) uint8 to `path`; written to a temporary name and renamed when complete."""
+    import imageio_ffmpeg
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frames = [np.ascontiguousarray(f, dtype=np.uint8) for f in frames]
+    if not frames:
+        raise ValueError("no frames to write")
+    height, width = frames[0].shape[:2]
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.mp4")
+    writer = imageio_ffmpeg.write_frames(
+        str(tmp), (width, height), fps=fps, codec="libx264", pix_fmt_in="rgb24", quality=8, macro_block_size=1,
+        ffmpeg_log_level="error",
+    )
+    writer.send(None)
+    for frame in frames:
+        writer.send(frame)
+    writer.close()
+    tmp.replace(path)
+    return path
+
+
+def read_mp4(path: str | os.PathLike) -> np.ndarray:
+    """Decode an mp4 into (T, H, W, 3) uint8 frames."""
+    import imageio_ffmpeg
+
+    reader = imageio_ffmpeg.read_frames(str(path), pix_fmt="rgb24")
+    meta = reader.__next__()
+    width, height = meta["size"]
+    frames = [np.frombuffer(buf, np.uint8).reshape(height, width, 3) for buf in reader]
+    return np.stack(frames) if frames else np.zeros((0, height, width, 3), np.uint8)

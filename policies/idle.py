@@ -1,0 +1,17 @@
+"""`idle`: holds the initial pose (a lower bound every policy should beat)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from eva_bench.policy import Policy, register_policy
+
+
+@register_policy
+class IdlePolicy(Policy):
+    """Commands the current joint targets forever: the arms never move."""
+
+    name = "idle"
+
+    def act(self, obs: dict) -> np.ndarray:
+        return obs["joint_action"]["vector"][None].astype(np.float32)
