@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 
 from eva_bench import paths
+from eva_bench.errors import ProtocolError, UserError
 
 app = typer.Typer(
     help="Benchmark harness for Executable Video Alignment (EVA) on RoboTwin 2.0-style bimanual tasks.",
@@ -37,10 +38,6 @@ DbOption = Annotated[
 ]
 
 
-class UserError(Exception):
-    """A problem with the user's input, reported as one line."""
-
-
 def _db(db: Path | None) -> Path:
     return db or paths.default_db_path()
 
@@ -48,7 +45,10 @@ def _db(db: Path | None) -> Path:
 def _split_tasks(tasks: str) -> list[str]:
     from eva_bench.task import TASKS
 
-    names = TASKS.names() if tasks.strip() == "all" else [t.strip() for t in tasks.split(",") if t.strip()]
+    if tasks.strip() == "all":
+        names = [n for n in TASKS.names() if not n.startswith("_")]  # "_" marks test fixtures
+    else:
+        names = [t.strip() for t in tasks.split(",") if t.strip()]
     if not names:
         raise UserError("--tasks is empty; give 'all' or a comma-separated list of task names")
     for name in names:
@@ -94,6 +94,8 @@ def tasks_list() -> None:
 
     typer.echo(f"{'task':28s} {'version':>7s} {'step limit':>10s} {'arms':>6s}  description")
     for name in TASKS.names():
+        if name.startswith("_"):
+            continue
         cls = TASKS.get(name)
         typer.echo(f"{name:28s} {cls.version:>7d} {cls.step_limit:>10d} {cls.arms:>6s}  {cls.summary()}")
 
@@ -108,6 +110,7 @@ def tasks_render(
 ) -> None:
     """Write a PNG of every camera for TASK's scene at SEED."""
     import imageio.v3 as iio
+    import numpy as np
 
     from eva_bench.sim.cameras import CAMERAS
     from eva_bench.sim.env import BimanualEnv
@@ -121,7 +124,32 @@ def tasks_render(
         path = out / f"{task}_seed{seed}_{name}.png"
         iio.imwrite(path, data["rgb"])
         typer.echo(str(path))
-    typer.echo(f"instruction (seen): {instance.instruction('seen', __import__('numpy').random.default_rng(seed))}")
+    typer.echo(f"instruction (seen): {instance.instruction('seen', np.random.default_rng(seed))}")
+
+
+@tasks_app.command("expert")
+def tasks_expert(
+    tasks: Annotated[str, typer.Option(help="'all' or comma-separated task names.")] = "all",
+    seeds: Annotated[int, typer.Option(min=1, help="Check training seeds 0 .. SEEDS-1.")] = 50,
+    workers: Annotated[int, typer.Option(min=1, help="Parallel worker processes.")] = 1,
+) -> None:
+    """Run each task's scripted expert on training seeds and report how many it solves (and why not)."""
+    from tqdm import tqdm
+
+    from eva_bench.runner import check_expert
+
+    names = _split_tasks(tasks)
+    bar = tqdm(total=len(names) * seeds, desc="expert", unit="seed", file=sys.stderr)
+    results = check_expert(names, range(seeds), workers, lambda _stage, done, _total: bar.update(done - bar.n))
+    bar.close()
+    for task, checks in results.items():
+        solved = sum(c.solvable for c in checks)
+        mean_steps = sum(c.expert_steps or 0 for c in checks if c.solvable) / max(1, solved)
+        typer.echo(f"{task:28s} {solved:3d}/{len(checks)} solved ({100 * solved / len(checks):.0f}%), "
+                   f"mean {mean_steps:.0f} steps")
+        for check in checks:
+            if not check.solvable:
+                typer.echo(f"    seed {check.seed}: {check.reason}")
 
 
 # ------------------------------------------------------------------------------------------------ policies
@@ -187,9 +215,9 @@ def run(
     def progress(stage: str, done: int, total: int) -> None:
         bar = bars.get(stage)
         if bar is None:
-            bar = bars[stage] = tqdm(total=total, desc=stage, unit="ep", leave=stage == "episodes", file=sys.stderr)
-        bar.n = done
-        bar.refresh()
+            unit = "ep" if stage == "episodes" else "seed"
+            bar = bars[stage] = tqdm(total=total, desc=stage, unit=unit, leave=stage == "episodes", file=sys.stderr)
+        bar.update(done - bar.n)
         if done >= total:
             bar.close()
 
@@ -214,7 +242,7 @@ def results_show(
 
     if format not in ("md", "csv"):
         raise UserError(f"--format must be md or csv, got {format!r}")
-    with ResultsStore(_db(db)) as store:
+    with ResultsStore(_db(db), create=False) as store:
         if store.get_run(run_id) is None:
             known = ", ".join(r.run_id for r in store.list_runs()) or "none"
             raise UserError(f"no run {run_id!r} in {_db(db)}; runs: {known}")
@@ -226,7 +254,7 @@ def results_list(db: DbOption = None) -> None:
     """List the runs in the database, newest first."""
     from eva_bench.store import ResultsStore
 
-    with ResultsStore(_db(db)) as store:
+    with ResultsStore(_db(db), create=False) as store:
         for info in store.list_runs():
             done = len(store.done(info.run_id))
             typer.echo(f"{info.run_id:32s} {info.policy:12s} {done:5d}/{info.episodes * len(info.tasks):<5d} "
@@ -254,13 +282,11 @@ def main() -> None:
     from eva_bench.registry import UnknownNameError
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        from eva_bench.store import StoreError
-    except ImportError:  # pragma: no cover - the store is part of the package
-        StoreError = RuntimeError  # noqa: N806
+    from eva_bench.store import StoreError
+
     try:
         app()
-    except (UserError, UnknownNameError, StoreError, ValueError, TypeError) as error:
+    except (UserError, UnknownNameError, StoreError, ProtocolError, ValueError, TypeError) as error:
         if os.environ.get("EVA_BENCH_DEBUG"):
             raise
         typer.echo(f"error: {error} (set EVA_BENCH_DEBUG=1 for the traceback)", err=True)

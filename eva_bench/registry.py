@@ -79,8 +79,10 @@ class Registry(Generic[T]):
         if name in self._entries:
             return self._entries[name]
         if name in self._lazy:
-            self._entries[name] = self._lazy.pop(name)()
-            return self._entries[name]
+            entry = self._lazy[name]()  # a failing loader (missing extra) leaves the entry for a later retry
+            self._entries[name] = entry
+            del self._lazy[name]
+            return entry
         close = difflib.get_close_matches(name, self.names(), n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
         raise UnknownNameError(f"unknown {self.kind} {name!r}.{hint} Available: {', '.join(self.names())}")

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from eva_bench.errors import ProtocolError
 from eva_bench.expert import run_expert
 from eva_bench.policy import POLICIES, Policy, check_chunk, make_policy
 from eva_bench.sim.cameras import DEFAULT_RESOLUTION
@@ -156,24 +157,15 @@ def _resolve_seeds(store: ResultsStore, pool, config: EvalConfig, task: str, pro
     embodiment = PIPER_BIMANUAL.digest()
     stored = store.task_seeds(config.run_id, task)
     chosen, skipped = (list(stored[0]), stored[1]) if stored else ([], 0)
-    if len(chosen) >= config.episodes:
-        return chosen
     checks = store.seed_checks(task, task_cls.version, embodiment)
     start = eval_seed_start(config.seed)
     candidate = (max(chosen) + 1) if chosen else start
     limit = start + MAX_CANDIDATES_PER_EPISODE * config.episodes
-    while len(chosen) < config.episodes:
-        if candidate >= limit:
-            raise RuntimeError(
-                f"{task}: the expert solved only {len(chosen)} of {candidate - start} candidate seeds; "
-                f"cannot reach {config.episodes} episodes"
-            )
-        needed = config.episodes - len(chosen)
-        batch = [s for s in range(candidate, min(limit, candidate + needed + config.workers)) if s not in checks]
-        for result in _map(pool, _check_seed, [(task, s) for s in batch]):
-            store.record_seed_check(result)
-            checks[result.seed] = result
-        while candidate < limit and candidate in checks and len(chosen) < config.episodes:
+
+    def scan() -> None:
+        """Advance through consecutive checked candidates, keeping the solvable ones."""
+        nonlocal candidate, skipped
+        while candidate in checks and len(chosen) < config.episodes:
             if checks[candidate].solvable:
                 chosen.append(candidate)
             else:
@@ -181,8 +173,37 @@ def _resolve_seeds(store: ResultsStore, pool, config: EvalConfig, task: str, pro
             candidate += 1
         if progress:
             progress(f"expert check {task}", len(chosen), config.episodes)
+
+    scan()
+    while len(chosen) < config.episodes:
+        if candidate >= limit:
+            raise ProtocolError(
+                f"{task}: the expert solved only {len(chosen)} of {candidate - start} candidate seeds from {start}; "
+                f"cannot reach {config.episodes} episodes"
+            )
+        needed = config.episodes - len(chosen)
+        batch = [s for s in range(candidate, min(limit, candidate + needed + config.workers)) if s not in checks]
+        for result in _map(pool, _check_seed, [(task, s) for s in batch]):
+            store.record_seed_check(result)
+            checks[result.seed] = result
+            scan()
     store.set_task_seeds(config.run_id, task, chosen, skipped)
     return chosen
+
+
+def check_expert(
+    tasks: list[str], seeds: Iterable[int], workers: int = 1, progress: Progress | None = None
+) -> dict[str, list[SeedCheck]]:
+    """Run each task's expert on `seeds` (e.g. training seeds 0..49) and report every seed's outcome."""
+    seeds = list(seeds)
+    jobs = [(task, seed) for task in tasks for seed in seeds]
+    results: dict[str, list[SeedCheck]] = {task: [] for task in tasks}
+    with _pool(workers) as pool:
+        for done, check in enumerate(_map(pool, _check_seed, jobs), start=1):
+            results[check.task].append(check)
+            if progress:
+                progress("expert", done, len(jobs))
+    return {task: sorted(checks, key=lambda c: c.seed) for task, checks in results.items()}
 
 
 def _check_seed(args: tuple[str, int]) -> SeedCheck:

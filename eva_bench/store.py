@@ -141,17 +141,21 @@ def _episode_from_row(row: sqlite3.Row) -> EpisodeRecord:
 class ResultsStore:
     """A handle on one results database; use one per process (it is also a context manager)."""
 
-    def __init__(self, path: str | os.PathLike) -> None:
+    def __init__(self, path: str | os.PathLike, create: bool = True) -> None:
         """Open the database at `path`, creating parent folders and the schema when missing.
 
         Args:
             path: The SQLite file.
+            create: Whether a missing file may be created; readers pass False so that looking at a wrong
+                path leaves nothing behind.
 
         Raises:
-            StoreError: The path is a folder, its parent cannot be created, or the file is not a usable
-                eva-bench database (it is then left untouched).
+            StoreError: The path is a folder, its parent cannot be created, the file is missing and `create`
+                is False, or the file is not a usable eva-bench database (it is then left untouched).
         """
         self.path = Path(path)
+        if not create and not self.path.exists():
+            raise StoreError(f"{self.path}: no results database here (run `eva-bench run` first, or pass --db)")
         self._check_path()
         try:
             self._conn = sqlite3.connect(str(self.path), timeout=60, isolation_level=None)

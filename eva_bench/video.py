@@ -13,11 +13,15 @@ def write_mp4(path: str | os.PathLike, frames: list[np.ndarray] | np.ndarray, fp
     import imageio_ffmpeg
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     frames = [np.ascontiguousarray(f, dtype=np.uint8) for f in frames]
     if not frames:
         raise ValueError("no frames to write")
     height, width = frames[0].shape[:2]
+    if any(f.shape != (height, width, 3) for f in frames):
+        raise ValueError(f"frames must all be (H, W, 3) like the first, {frames[0].shape}")
+    if height % 2 or width % 2:
+        raise ValueError(f"H.264 needs even frame sizes, got {width}x{height}")
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.mp4")
     writer = imageio_ffmpeg.write_frames(
         str(tmp), (width, height), fps=fps, codec="libx264", pix_fmt_in="rgb24", quality=8, macro_block_size=1,
@@ -27,6 +31,9 @@ def write_mp4(path: str | os.PathLike, frames: list[np.ndarray] | np.ndarray, fp
     for frame in frames:
         writer.send(frame)
     writer.close()
+    if not tmp.is_file() or tmp.stat().st_size == 0:
+        tmp.unlink(missing_ok=True)
+        raise OSError(f"ffmpeg wrote no video for {path}")
     tmp.replace(path)
     return path
 

@@ -12,7 +12,9 @@ and mplib's global RNG (used by RRT) is re-seeded before every RRT call. An expe
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 
 import mplib
 import numpy as np
@@ -27,8 +29,8 @@ from eva_bench.sim.poses import flip_about_x, interpolate, rotation_angle
 from eva_bench.sim.urdf import TCP_LINK, ArmFiles
 
 log = logging.getLogger(__name__)
-toppra.setup_logging("ERROR")
 logging.getLogger("toppra").setLevel(logging.ERROR)
+
 
 _IK_SEEDS = 12
 _CLIK_ITERATIONS = 300
@@ -62,6 +64,31 @@ def _fcl_shapes(entity: sapien.Entity) -> tuple[list, list]:
         shapes.append(fcl.CollisionObject(geometry))
         poses.append(mplib.Pose(pose.p, pose.q))
     return shapes, poses
+
+
+def _quiet_toppra() -> None:
+    """mplib re-enables toppra's console warnings on every RRT call; keep only errors, without extra handlers."""
+    logger = logging.getLogger("toppra")
+    logger.setLevel(logging.ERROR)
+    for handler in list(logger.handlers):
+        if not isinstance(handler, logging.NullHandler):
+            logger.removeHandler(handler)
+
+
+@contextlib.contextmanager
+def _native_output_silenced():
+    """Drop what OMPL prints from C++ (seed notices, perturbed start states) while RRT runs."""
+    saved = [os.dup(1), os.dup(2)]
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in saved:
+            os.close(fd)
 
 
 class PlanningError(RuntimeError):
@@ -205,7 +232,9 @@ class ArmPlanner:
         if self._segment_free(start, goal):
             return self.retime(np.stack([start, goal]))
         mplib.pymp.set_global_seed(1)  # keeps RRT reproducible (OMPL refuses 0)
-        result = self._mp.plan_qpos([self._full(goal)], self._full(start), time_step=self.control_dt)
+        with _native_output_silenced():
+            result = self._mp.plan_qpos([self._full(goal)], self._full(start), time_step=self.control_dt)
+        _quiet_toppra()
         if result["status"] != "Success":
             raise PlanningError(f"RRT failed: {result['status']}")
         return self.retime(np.asarray(result["position"])[:, :ARM_DOF])

@@ -1,0 +1,9 @@
+"""Errors a user can cause and the CLI reports as one line (kept free of heavy imports)."""
+
+
+class UserError(Exception):
+    """A problem with the user's input (a flag value, a missing run)."""
+
+
+class ProtocolError(RuntimeError):
+    """The evaluation protocol cannot be followed (e.g. the expert solves too few candidate seeds of a task)."""

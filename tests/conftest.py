@@ -1,0 +1,49 @@
+"""Shared test fixtures: a tiny task with a scripted success pulse, registered once for the whole session."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from eva_bench.task import TASKS, Task
+
+
+class PulseTask(Task):
+    """A scene with no objects whose success condition holds during exactly one physics sub-step.
+
+    It makes the latch and the step limit observable without depending on any real task's physics.
+    """
+
+    name = "_test_pulse"
+    step_limit = 5
+    arms = "single"
+    seen_instructions = tuple(f"pulse seen {i}" for i in range(20))
+    unseen_instructions = tuple(f"pulse unseen {i}" for i in range(5))
+    pulse_at = 20  # physics sub-step (counted from the first env.step) at which the condition holds
+
+    def load(self) -> None:
+        self.substeps = 0
+
+    def check_success(self) -> bool:
+        self.substeps += 1
+        return self.substeps == self.pulse_at
+
+    def play_expert(self, motion) -> None:
+        motion.hold(3)
+
+
+class NeverTask(PulseTask):
+    """Like PulseTask but never succeeds."""
+
+    name = "_test_never"
+    pulse_at = -1
+
+
+for _cls in (PulseTask, NeverTask):
+    if _cls.name not in TASKS:
+        TASKS.register(_cls.name, _cls)
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(0)

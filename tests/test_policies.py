@@ -1,0 +1,97 @@
+"""Contract tests over every registered policy, plus the entry-point plug-in path."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from eva_bench.policy import POLICIES, Policy, check_chunk, make_policy
+from eva_bench.registry import Registry
+from eva_bench.sim.embodiment import PIPER_BIMANUAL
+from eva_bench.sim.env import BimanualEnv
+from eva_bench.task import TASKS
+
+
+@pytest.mark.parametrize("name", POLICIES.names())
+def test_policy_contract(name) -> None:
+    policy = make_policy(name)
+    requests = policy.camera_requests()
+    env = BimanualEnv(cameras=requests)
+    env.reset(TASKS.get("click_bell"), 100000)
+    obs = env.get_obs()
+    obs["instruction"] = "press the bell"
+    policy.reset("click_bell", "press the bell", 100000)
+    for _ in range(3):
+        chunk = check_chunk(policy.act(obs), name)
+        assert chunk.dtype == np.float32 and chunk.shape[1] == 14 and len(chunk) >= 1
+        assert np.all(chunk >= PIPER_BIMANUAL.action_lower() - 1e-6)
+        assert np.all(chunk <= PIPER_BIMANUAL.action_upper() + 1e-6)
+        for action in chunk:
+            env.step(action)
+        obs = env.get_obs()
+
+
+def test_idle_holds_the_initial_pose() -> None:
+    env = BimanualEnv()
+    env.reset(TASKS.get("click_bell"), 0)
+    policy = make_policy("idle")
+    start = env.command.copy()
+    for _ in range(10):
+        for action in policy.act(env.get_obs()):
+            env.step(action)
+    np.testing.assert_array_equal(env.command, start)
+
+
+def test_random_policy_is_seeded() -> None:
+    a, b = make_policy("random"), make_policy("random")
+    obs = {"joint_action": {"vector": PIPER_BIMANUAL.home_action()}}
+    a.reset("click_bell", "", 5)
+    b.reset("click_bell", "", 5)
+    np.testing.assert_array_equal(a.act(obs), b.act(obs))
+    b.reset("click_bell", "", 6)
+    assert not np.array_equal(a.act(obs), b.act(obs))
+
+
+def test_policy_options_are_checked() -> None:
+    assert make_policy("expert", chunk_size=5).chunk_size == 5
+    with pytest.raises(TypeError):
+        make_policy("idle", speed=3)
+    with pytest.raises(ValueError):
+        make_policy("expert", chunk_size=0)
+
+
+def test_check_chunk_rejects_bad_output() -> None:
+    with pytest.raises(ValueError, match="shape"):
+        check_chunk(np.zeros((3, 7)), "p")
+    with pytest.raises(ValueError, match="shape"):
+        check_chunk(np.zeros((0, 14)), "p")
+    with pytest.raises(ValueError, match="NaN"):
+        check_chunk(np.full((2, 14), np.nan), "p")
+    assert check_chunk(np.zeros(14), "p").shape == (1, 14)
+
+
+def test_policy_subclass_is_validated() -> None:
+    with pytest.raises(TypeError, match="name"):
+        type("Nameless", (Policy,), {"act": lambda self, obs: None})
+    with pytest.raises(ValueError, match="unknown camera"):
+        type("BadCam", (Policy,), {"name": "badcam", "cameras": ("top_camera",), "act": lambda self, obs: None})
+
+
+def test_third_party_policies_register_through_entry_points(monkeypatch) -> None:
+    class PluginPolicy(Policy):
+        name = "plugin"
+
+        def act(self, obs):
+            return obs["joint_action"]["vector"][None]
+
+    class FakeEntryPoint:
+        name = "plugin"
+
+        @staticmethod
+        def load():
+            return PluginPolicy
+
+    monkeypatch.setattr("eva_bench.registry.entry_points", lambda group: [FakeEntryPoint()])
+    registry = Registry("policy", "eva_bench.policies", entry_point_group="eva_bench.policies")
+    assert "plugin" in registry.names()
+    assert registry.get("plugin") is PluginPolicy

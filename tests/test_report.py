@@ -1,0 +1,154 @@
+"""success_table: markdown and CSV output, the average row (mean over played tasks only), bad formats."""
+
+from __future__ import annotations
+
+import io
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from eva_bench.report.tables import success_table
+from eva_bench.store import EpisodeRecord, ResultsStore, RunInfo
+
+SUMMARY_COLUMNS = ["task", "episodes", "successes", "success_rate", "mean_steps", "skipped_seeds", "errors",
+                   "mean_reward"]
+TABLE_COLUMNS = SUMMARY_COLUMNS[:-1]
+
+
+def make_summary(rows: list[dict]) -> pd.DataFrame:
+    """A frame shaped like `ResultsStore.summary`: success_rate derived from successes/episodes (NaN when 0)."""
+    filled = []
+    for row in rows:
+        episodes, successes = row["episodes"], row["successes"]
+        rate = successes / episodes if episodes else math.nan
+        filled.append({"success_rate": rate, "mean_reward": math.nan, "skipped_seeds": 0, "errors": 0, **row})
+    frame = pd.DataFrame(filled)[SUMMARY_COLUMNS]
+    return frame.astype({"episodes": int, "successes": int, "skipped_seeds": int, "errors": int})
+
+
+ROWS = [
+    {"task": "lift", "episodes": 3, "successes": 2, "mean_steps": 120.0, "skipped_seeds": 1, "errors": 0},
+    {"task": "stack", "episodes": 4, "successes": 1, "mean_steps": 301.5, "skipped_seeds": 0, "errors": 2},
+    {"task": "unplayed", "episodes": 0, "successes": 0, "mean_steps": math.nan, "skipped_seeds": 3, "errors": 0},
+]
+
+
+def md_rows(text: str) -> list[list[str]]:
+    """The body rows of a markdown table, each split into stripped cells."""
+    lines = text.strip("\n").split("\n")
+    assert lines[0].startswith("| task |")
+    assert set(lines[1].replace("|", "").replace("-", "").replace(":", "")) == set()
+    return [[cell.strip() for cell in line.strip().strip("|").split("|")] for line in lines[2:]]
+
+
+def expected_average(rows: list[dict]) -> tuple[float, float]:
+    played = [r for r in rows if r["episodes"] > 0]
+    rate = sum(r["successes"] / r["episodes"] for r in played) / len(played)
+    steps = sum(r["mean_steps"] for r in played) / len(played)
+    return rate, steps
+
+
+def test_markdown_has_one_row_per_task_and_average() -> None:
+    text = success_table(make_summary(ROWS))
+    assert text.endswith("\n")
+    body = md_rows(text)
+    assert [r[0] for r in body] == [r["task"] for r in ROWS] + ["**average**"]
+    for cells, row in zip(body[:-1], ROWS, strict=True):
+        assert cells[1] == f"{row['successes']}/{row['episodes']}"
+        assert cells[4] == str(row["skipped_seeds"])
+        assert cells[5] == str(row["errors"])
+        if row["episodes"]:
+            assert float(cells[2].rstrip("%")) == pytest.approx(100 * row["successes"] / row["episodes"], abs=0.05)
+            assert float(cells[3]) == pytest.approx(row["mean_steps"], abs=0.5)
+        else:
+            assert cells[2] == "-"
+            assert cells[3] == "-"
+    average = body[-1]
+    rate, steps = expected_average(ROWS)
+    assert average[1] == f"{sum(r['successes'] for r in ROWS)}/{sum(r['episodes'] for r in ROWS)}"
+    assert float(average[2].rstrip("%")) == pytest.approx(100 * rate, abs=0.05)
+    assert float(average[3]) == pytest.approx(steps, abs=0.5)
+    assert average[4] == str(sum(r["skipped_seeds"] for r in ROWS))
+    assert average[5] == str(sum(r["errors"] for r in ROWS))
+
+
+def test_average_is_mean_of_task_rates_not_pooled() -> None:
+    rows = ROWS[:2]
+    rate, _ = expected_average(rows)
+    pooled = sum(r["successes"] for r in rows) / sum(r["episodes"] for r in rows)
+    assert abs(rate - pooled) > 0.01  # the data tells the two apart
+    average = md_rows(success_table(make_summary(rows)))[-1]
+    assert float(average[2].rstrip("%")) == pytest.approx(100 * rate, abs=0.05)
+
+
+@pytest.mark.parametrize("unplayed_rate", [math.nan, 0.0])
+def test_task_without_episodes_does_not_count_in_average(unplayed_rate: float) -> None:
+    summary = make_summary(ROWS)
+    summary.loc[summary["episodes"] == 0, ["success_rate", "mean_steps"]] = unplayed_rate
+    table = pd.read_csv(io.StringIO(success_table(summary, "csv")))
+    rate, steps = expected_average(ROWS)
+    average = table[table["task"] == "average"].iloc[0]
+    assert average["success_rate"] == pytest.approx(rate, abs=1e-4)
+    assert average["mean_steps"] == pytest.approx(steps, abs=1e-4)
+
+
+def test_csv_round_trip() -> None:
+    summary = make_summary(ROWS)
+    text = success_table(summary, "csv")
+    table = pd.read_csv(io.StringIO(text))
+    assert list(table.columns) == TABLE_COLUMNS  # mean_reward is not part of the table
+    assert list(table["task"]) == [r["task"] for r in ROWS] + ["average"]
+    for column in ("episodes", "successes", "skipped_seeds", "errors"):
+        assert list(table[column].iloc[:-1]) == list(summary[column])
+        assert table[column].iloc[-1] == summary[column].sum()
+    for column in ("success_rate", "mean_steps"):
+        np.testing.assert_allclose(table[column].iloc[:-1], summary[column], atol=1e-4, equal_nan=True)
+    rate, steps = expected_average(ROWS)
+    assert table["success_rate"].iloc[-1] == pytest.approx(rate, abs=1e-4)
+    assert table["mean_steps"].iloc[-1] == pytest.approx(steps, abs=1e-4)
+
+
+def test_input_frame_is_not_modified() -> None:
+    summary = make_summary(ROWS)
+    before = summary.copy()
+    success_table(summary, "md")
+    success_table(summary, "csv")
+    pd.testing.assert_frame_equal(summary, before)
+
+
+def test_no_played_task_gives_empty_average_rate() -> None:
+    rows = [{"task": "a", "episodes": 0, "successes": 0, "mean_steps": math.nan},
+            {"task": "b", "episodes": 0, "successes": 0, "mean_steps": math.nan}]
+    average = md_rows(success_table(make_summary(rows)))[-1]
+    assert average[:4] == ["**average**", "0/0", "-", "-"]
+    table = pd.read_csv(io.StringIO(success_table(make_summary(rows), "csv")))
+    assert math.isnan(table["success_rate"].iloc[-1])
+
+
+@pytest.mark.parametrize("fmt", ["xml", "MD", "", "markdown"])
+def test_invalid_format_raises(fmt: str) -> None:
+    with pytest.raises(ValueError, match="format"):
+        success_table(make_summary(ROWS), fmt)
+
+
+def test_table_from_store_summary(tmp_path: Path) -> None:
+    outcomes = {"lift": [True, True, False], "stack": [False, True]}
+    with ResultsStore(tmp_path / "results.sqlite") as store:
+        store.start_run(RunInfo(run_id="r", policy="idle", checkpoint=None, seed=0, episodes=3,
+                                instruction_kind="unseen", tasks=[*outcomes, "never"], embodiment="test"))
+        for task, results in outcomes.items():
+            for i, ok in enumerate(results):
+                store.add_episode(EpisodeRecord(run_id="r", task=task, task_version=1, episode=i, seed=i,
+                                                instruction="x", success=ok, steps=10 * (i + 1), step_limit=100,
+                                                wall_time_s=0.1))
+        summary = store.summary("r")
+    body = md_rows(success_table(summary))
+    assert [r[0] for r in body] == [*outcomes, "never", "**average**"]
+    for cells, results in zip(body[:2], outcomes.values(), strict=True):
+        assert cells[1] == f"{sum(results)}/{len(results)}"
+    assert body[2][1:3] == ["0/0", "-"]
+    rate = np.mean([sum(r) / len(r) for r in outcomes.values()])
+    assert float(body[-1][2].rstrip("%")) == pytest.approx(100 * rate, abs=0.05)
