@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import sapien
 
-from eva_bench.motion import Motion, Placement
+from eva_bench.motion import Motion
+from eva_bench.placement import Placement
 from eva_bench.sim.layout import sample_xy
 from eva_bench.sim.objects import COLOURS, ShapeBuilder, SimObject, side_grasp_frames, top_grasp_frames
 from eva_bench.sim.poses import quat_yaw, rotation, yaw_quat
