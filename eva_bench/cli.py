@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 
 from eva_bench import paths
-from eva_bench.errors import ProtocolError, UserError
+from eva_bench.errors import ProtocolError, RenderingUnavailableError, UserError
 
 app = typer.Typer(
     help="Benchmark harness for Executable Video Alignment (EVA) on RoboTwin 2.0-style bimanual tasks.",
@@ -112,11 +112,13 @@ def tasks_render(
     import imageio.v3 as iio
     import numpy as np
 
+    from eva_bench.doctor import require_rendering
     from eva_bench.sim.cameras import CAMERAS
     from eva_bench.sim.env import BimanualEnv
     from eva_bench.task import TASKS
 
     task_cls = TASKS.get(task)
+    require_rendering()
     env = BimanualEnv(cameras=dict.fromkeys(CAMERAS, (width, height)))
     instance = env.reset(task_cls, seed)
     out.mkdir(parents=True, exist_ok=True)
@@ -136,9 +138,11 @@ def tasks_expert(
     """Run each task's scripted expert on training seeds and report how many it solves (and why not)."""
     from tqdm import tqdm
 
+    from eva_bench.doctor import require_rendering
     from eva_bench.runner import check_expert
 
     names = _split_tasks(tasks)
+    require_rendering()
     bar = tqdm(total=len(names) * seeds, desc="expert", unit="seed", file=sys.stderr)
     results = check_expert(names, range(seeds), workers, lambda _stage, done, _total: bar.update(done - bar.n))
     bar.close()
@@ -191,6 +195,7 @@ def run(
     """Evaluate a policy on tasks by RoboTwin's protocol; every episode is stored as it finishes."""
     from tqdm import tqdm
 
+    from eva_bench.doctor import require_rendering
     from eva_bench.report.tables import success_table
     from eva_bench.runner import EvalConfig, evaluate
     from eva_bench.store import ResultsStore
@@ -221,6 +226,7 @@ def run(
         if done >= total:
             bar.close()
 
+    require_rendering()
     typer.echo(f"run {run_id}: policy {policy}, {len(config.tasks)} task(s) x {episodes} episodes -> {config.db_path}")
     evaluate(config, progress)
     for bar in bars.values():
@@ -275,7 +281,9 @@ def bench_sim(
     import platform
 
     from eva_bench.bench import bench_sim as measure
+    from eva_bench.doctor import require_rendering
 
+    require_rendering()
     typer.echo(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, python {platform.python_version()}")
     for metric, value in measure(task, seed, expert_tasks=tuple(_split_tasks(expert_tasks))):
         typer.echo(f"{metric:66s} {value}")
@@ -284,13 +292,15 @@ def bench_sim(
 def main() -> None:
     """Console entry point: runs the app and turns user errors into one-line messages."""
     from eva_bench.registry import UnknownNameError
-
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     from eva_bench.store import StoreError
 
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    user_errors = (
+        UserError, UnknownNameError, StoreError, ProtocolError, RenderingUnavailableError, ValueError, TypeError
+    )
     try:
         app()
-    except (UserError, UnknownNameError, StoreError, ProtocolError, ValueError, TypeError) as error:
+    except user_errors as error:
         if os.environ.get("EVA_BENCH_DEBUG"):
             raise
         typer.echo(f"error: {error} (set EVA_BENCH_DEBUG=1 for the traceback)", err=True)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 from importlib.metadata import PackageNotFoundError, version
+
+from eva_bench.errors import RenderingUnavailableError
 
 _FIX_VULKAN = (
     "SAPIEN needs a Vulkan driver. On a machine without a GPU install Mesa's lavapipe >= 24.3: on Debian 12 run "
@@ -33,22 +37,53 @@ def _mesa_version() -> str:
     return "unknown"
 
 
-def render_check() -> tuple[bool, str]:
-    """Render one frame of a tiny scene; returns (ok, device summary or error text)."""
-    try:
-        import numpy as np
-        import sapien
+_PROBE = """
+import json, os, sys
+import numpy as np
+import sapien
+try:
+    scene = sapien.Scene()
+    camera = scene.add_camera("probe", 64, 48, 1.0, 0.01, 10.0)
+    scene.update_render()
+    camera.take_picture()
+    picture = camera.get_picture("Color")
+    ok = picture.shape[:2] == (48, 64) and bool(np.isfinite(picture).all())
+    result = {"ok": ok, "device": sapien.render.get_device_summary(), "error": "" if ok else "bad image"}
+except Exception as exc:
+    result = {"ok": False, "device": "", "error": f"{type(exc).__name__}: {exc}"}
+print(json.dumps(result), flush=True)
+os._exit(0)  # SAPIEN may crash while tearing down after a failed device search
+"""
 
-        scene = sapien.Scene()
-        camera = scene.add_camera("probe", 64, 48, 1.0, 0.01, 10.0)
-        scene.update_render()
-        camera.take_picture()
-        picture = camera.get_picture("Color")
-        if picture.shape[:2] != (48, 64) or not np.isfinite(picture).all():
-            return False, f"rendering returned a bad image of shape {picture.shape}"
-        return True, sapien.render.get_device_summary().strip()
-    except Exception as exc:  # any failure here is the answer the user asked for
-        return False, f"{type(exc).__name__}: {exc}"
+
+def render_check(timeout: float = 180.0) -> tuple[bool, str]:
+    """Render one frame of a tiny scene in a separate process; returns (ok, device summary or what failed).
+
+    A separate process, because SAPIEN can crash the interpreter after failing to find a Vulkan device.
+    """
+    try:
+        proc = subprocess.run([sys.executable, "-c", _PROBE], capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return False, f"rendering one frame took more than {timeout:.0f} s"
+    if proc.returncode != 0:
+        if proc.returncode < 0:
+            return False, f"the render probe crashed ({signal.Signals(-proc.returncode).name})"
+        lines = [line for line in proc.stderr.strip().splitlines() if line.strip()]
+        return False, lines[-1] if lines else f"the render probe exited with status {proc.returncode}"
+    try:
+        result = json.loads(proc.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return False, f"unexpected render probe output: {proc.stdout[-200:]!r}"
+    if not result["ok"]:
+        return False, result["error"]
+    return True, result["device"].strip()
+
+
+def require_rendering() -> None:
+    """Raise RenderingUnavailableError (with the fix) unless SAPIEN can render on this machine."""
+    ok, detail = render_check()
+    if not ok:
+        raise RenderingUnavailableError(f"SAPIEN cannot render here ({detail}). {_FIX_VULKAN}")
 
 
 def report() -> tuple[bool, list[str]]:

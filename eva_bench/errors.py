@@ -7,3 +7,7 @@ class UserError(Exception):
 
 class ProtocolError(RuntimeError):
     """The evaluation protocol cannot be followed (e.g. the expert solves too few candidate seeds of a task)."""
+
+
+class RenderingUnavailableError(RuntimeError):
+    """SAPIEN cannot render on this machine (no usable Vulkan device); the message says how to fix it."""

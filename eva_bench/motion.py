@@ -260,7 +260,7 @@ class Motion:
                     except PlanningError:
                         continue
                     options = alternatives(then, grasp)
-                    rank, chosen = self._first_reachable(planner, options, target, grasp, q_end)
+                    rank, chosen = self._first_reachable(arm, options, target, grasp, q_end)
                     if options and chosen is None:
                         continue
                     cost = float(np.abs(q_pre - q_now).sum()) + 2.0 * (1.0 - float(np.dot(approach, _DOWN)))
@@ -272,9 +272,10 @@ class Motion:
         raise PlanningError(f"{arm} arm reaches none of the candidate frames of {what}")
 
     def _first_reachable(
-        self, planner: ArmPlanner, alternatives: list[Placement], obj: SimObject, grasp: sapien.Pose, q: np.ndarray
+        self, arm: str, alternatives: list[Placement], obj: SimObject, grasp: sapien.Pose, q: np.ndarray
     ) -> tuple[int, Placement | None]:
         """The first placement whose waypoints the arm reaches holding `obj` at `grasp` (rank, placement)."""
+        planner = self.planners[arm]
         for rank, placement in enumerate(alternatives):
             poses = placement.tcp_poses(obj.pose, grasp)
             release = len(poses) - (2 if placement.retreat else 1)
@@ -282,7 +283,9 @@ class Motion:
                 q_end = q
                 for index, pose in enumerate(poses):
                     if index == release:
+                        self._avoid(arm, ignore=[obj, *placement.supports])
                         q_end = planner.plan_line(q_end, pose)[-1]
+                        self._avoid(arm, ignore=[obj])
                     else:
                         q_end = planner.ik(pose, q_end, symmetric=False)
             except PlanningError:
@@ -315,6 +318,7 @@ class Motion:
         approach = rotation(grasp)[:, 0]
         self.move_to(arm, sapien.Pose(grasp.p - pre_dis * approach, grasp.q), symmetric=False, gripper=1.0)
         if pre_dis != grasp_dis:
+            # The final approach may brush the object (a rim pinch puts one finger inside a cup).
             self.move_to(arm, sapien.Pose(grasp.p - grasp_dis * approach, grasp.q), line=True, ignore=[obj])
         self.set_gripper(arm, gripper)
         self._held[arm].add(obj.entity)
@@ -327,7 +331,7 @@ class Motion:
         poses = placement.tcp_poses(obj.pose, self.tcp_pose(arm))
         pre, final = poses[-3:-1] if placement.retreat else poses[-2:]
         self.move_to(arm, pre, symmetric=False)
-        self.move_to(arm, final, line=True)
+        self.move_to(arm, final, line=True, ignore=placement.supports)
         if release:
             self.release(arm)
             if placement.retreat:

@@ -57,6 +57,7 @@ class Placement:
         retreat: Backing-off distance (m) once the object is let go; `place` does it after releasing,
             `handover` after the other arm has taken over.
         retreat_axis: "approach" backs off along the gripper's approach axis, "up" rises vertically.
+        supports: What the object is set down on (a plate, a pad): the final descent may come close to them.
         point: The functional point in the object's frame (filled by `Placement.of`).
     """
 
@@ -68,6 +69,7 @@ class Placement:
     lift: float = 0.0
     retreat: float = 0.0
     retreat_axis: str = "approach"
+    supports: tuple[SimObject, ...] = ()
     point: sapien.Pose = sapien.Pose()
 
     @classmethod

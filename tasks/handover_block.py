@@ -120,7 +120,8 @@ class HandoverBlock(Task):
 
         to_middle = motion.grasp("left", self.block, contact_ids=(0, 1, 2, 3, 12, 13), pre_dis=0.07, then=exchanges)
         motion.place("left", self.block, to_middle, release=False)
-        onto_pad = Placement.of(self.block, self.pad.functional_world(1), 0, pre_dis=0.05, dis=0.0)
+        pad_top = self.pad.functional_world(1)
+        onto_pad = Placement.of(self.block, pad_top, 0, pre_dis=0.05, dis=0.0, supports=(self.pad,))
         motion.handover("left", "right", self.block, range(4, 8), pre_dis=0.07, then=onto_pad,
                         giver_placement=to_middle)
         with motion.together():

@@ -117,7 +117,9 @@ class PlaceContainerPlate(Task):
         return bool(d[0] < 0.05 and d[1] < 0.05 and d[2] < 0.03 and self.both_grippers_open())
 
     def play_expert(self, motion: Motion) -> None:
-        onto_plate = Placement.of(self.container, self.plate.functional_world(0), 0, pre_dis=0.12, dis=0.03, lift=0.1)
+        onto_plate = Placement.of(
+            self.container, self.plate.functional_world(0), 0, pre_dis=0.12, dis=0.03, lift=0.1, supports=(self.plate,)
+        )
         motion.grasp(self.arm, self.container, pre_dis=0.1, then=onto_plate)
         motion.place(self.arm, self.container, onto_plate)
         motion.retreat(self.arm, 0.08)

@@ -316,3 +316,20 @@ def test_reading_a_missing_database_creates_nothing(tmp_path: Path, command) -> 
     line = error_line(cli(tmp_path, *command))
     assert "no results database" in line
     assert_nothing_written(tmp_path)
+
+
+def test_missing_vulkan_driver_is_explained(tmp_path: Path, monkeypatch) -> None:
+    """With no Vulkan driver visible, `doctor` says how to fix it and `run` refuses cleanly, writing nothing."""
+    monkeypatch.setenv("VK_ICD_FILENAMES", str(tmp_path / "no_such_icd.json"))
+    proc = cli(tmp_path, "doctor")
+    assert proc.returncode == 1
+    assert "rendering   FAILED" in proc.stdout and "mesa-vulkan-drivers" in proc.stdout
+    line = error_line(cli(tmp_path, "run", "--policy", "idle", "--tasks", "click_bell", "--episodes", "1"))
+    assert "cannot render" in line and "Vulkan" in line
+    assert_nothing_written(tmp_path)
+
+
+def test_doctor_reports_a_working_renderer(tmp_path: Path) -> None:
+    proc = cli(tmp_path, "doctor")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "rendering   OK" in proc.stdout and "sapien" in proc.stdout

@@ -116,3 +116,31 @@ def test_straight_line_keeps_the_tcp_on_the_line(planner) -> None:
     off_line = offsets - np.outer(offsets @ direction, direction)
     assert np.max(np.linalg.norm(off_line, axis=1)) < 0.005
     np.testing.assert_allclose(points[-1], end.p, atol=1e-3)
+
+
+def test_rrt_paths_avoid_obstacles_and_do_not_depend_on_history(planner) -> None:
+    """A joint move blocked by an obstacle is re-planned; every executed sample is collision-free, and the
+    answer to a query does not depend on the queries before it."""
+    env = BimanualEnv()
+    from conftest import PulseTask
+
+    env.reset(PulseTask, 0)
+    start = SPEC.home_qpos
+    goal = start + np.deg2rad([-60, 35, -20, 0, -30, 0])
+    mid = planner.fk((start + goal) / 2).p
+    builder = env.scene.create_actor_builder()
+    builder.add_box_collision(half_size=[0.04, 0.04, 0.04])
+    builder.set_initial_pose(sapien.Pose(mid))
+    wall = builder.build_static("obstacle")
+    planner.set_obstacles([])
+    assert not planner.in_collision(start) and not planner.in_collision(goal)
+    planner.set_obstacles([wall])
+    from eva_bench.sim.rrt import segment_free
+
+    assert not segment_free(start, goal, lambda q: not planner.in_collision(q), 0.03), "the straight move is blocked"
+    first = planner.plan_to_qpos(start, goal)
+    assert not any(planner.in_collision(q) for q in first)
+    np.testing.assert_allclose(first[-1], goal)
+    planner.plan_to_qpos(goal, start)  # another query in between
+    np.testing.assert_array_equal(planner.plan_to_qpos(start, goal), first)
+    planner.set_obstacles([])

@@ -64,3 +64,21 @@ def test_expert_solves_fixed_seeds(env, name) -> None:
     assert all(result.solvable for result in solved), [r.reason for r in solved]
     for result in solved:
         assert result.actions.shape[1] == 14 and len(result.actions) <= TASKS.get(name).step_limit
+
+
+def test_expert_plan_does_not_depend_on_process_history(env) -> None:
+    """An expert check gives the same actions in a fresh process as after other episodes in this one, so the
+    seeds a run accepts do not depend on which worker checked them."""
+    import hashlib
+    import subprocess
+    import sys
+
+    for seed in (0, 1, 4):
+        run_expert("handover_block", seed, env=env)
+    here = run_expert("handover_block", 3, env=env)
+    code = (
+        "import hashlib, sys; from eva_bench.expert import run_expert; "
+        "r = run_expert('handover_block', 3); sys.stdout.write(hashlib.sha256(r.actions.tobytes()).hexdigest())"
+    )
+    fresh = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert hashlib.sha256(here.actions.tobytes()).hexdigest() == fresh

@@ -6,15 +6,14 @@ a straight line (`plan_line`). Every path is retimed with TOPP-RA under the embo
 limits (scaled by `speed_scale`) and sampled at the control interval, so one waypoint is one control action.
 
 Everything here is deterministic: IK starts from the current configuration and then from a fixed list of seeds,
-and mplib's global RNG (used by RRT) is re-seeded before every RRT call. An expert that fails raises
-`PlanningError`; the caller decides what that means (an unsolvable seed).
+and the RRT fallback draws from a generator seeded by the query itself (`eva_bench.sim.rrt`). An expert that
+fails raises `PlanningError`; the caller decides what that means (an unsolvable seed).
 """
 
 from __future__ import annotations
 
-import contextlib
+import hashlib
 import logging
-import os
 
 import mplib
 import numpy as np
@@ -26,6 +25,7 @@ from mplib.collision_detection import fcl
 
 from eva_bench.sim.embodiment import ARM_DOF, EmbodimentSpec, MountSpec
 from eva_bench.sim.poses import flip_about_x, interpolate, rotation_angle
+from eva_bench.sim.rrt import rrt_connect
 from eva_bench.sim.urdf import TCP_LINK, ArmFiles
 
 log = logging.getLogger(__name__)
@@ -38,13 +38,16 @@ _LINE_STEP = 0.01  # m between IK waypoints along a straight line
 _LINE_ANGLE_STEP = 0.05  # rad between IK waypoints of a rotation
 _MAX_JOINT_JUMP = 0.25  # rad between neighbouring line waypoints; more means a flip through a singularity
 _COLLISION_STEP = 0.03  # rad between collision checks along a joint-space segment
+_CLEARANCE = 0.01  # m kept between the arm and scene objects
+_SPLINE_SPACING = 0.02  # rad between knots when a multi-waypoint path is splined for retiming
 
 
 _Z_TO_X = sapien.Pose(q=[np.sqrt(0.5), 0.0, np.sqrt(0.5), 0.0])  # FCL cylinders/capsules run along z, SAPIEN's x
 
 
-def _fcl_shapes(entity: sapien.Entity) -> tuple[list, list]:
-    """FCL collision objects and their world poses for the primitive collision shapes of `entity`."""
+def _fcl_shapes(entity: sapien.Entity, margin: float = 0.0) -> tuple[list, list]:
+    """FCL collision objects and their world poses for the primitive collision shapes of `entity`, each grown
+    by `margin` (m) on every side."""
     body = entity.find_component_by_type(sapien.physx.PhysxRigidBaseComponent)
     if body is None:
         return [], []
@@ -52,13 +55,15 @@ def _fcl_shapes(entity: sapien.Entity) -> tuple[list, list]:
     for shape in body.get_collision_shapes():
         pose = entity.get_pose() * shape.get_local_pose()
         if isinstance(shape, sapien.physx.PhysxCollisionShapeBox):
-            geometry = fcl.Box(2 * np.asarray(shape.get_half_size(), float))
+            geometry = fcl.Box(2 * (np.asarray(shape.get_half_size(), float) + margin))
         elif isinstance(shape, sapien.physx.PhysxCollisionShapeSphere):
-            geometry = fcl.Sphere(shape.get_radius())
+            geometry = fcl.Sphere(shape.get_radius() + margin)
         elif isinstance(shape, sapien.physx.PhysxCollisionShapeCylinder):
-            geometry, pose = fcl.Cylinder(shape.get_radius(), 2 * shape.get_half_length()), pose * _Z_TO_X
+            radius, length = shape.get_radius() + margin, 2 * (shape.get_half_length() + margin)
+            geometry, pose = fcl.Cylinder(radius, length), pose * _Z_TO_X
         elif isinstance(shape, sapien.physx.PhysxCollisionShapeCapsule):
-            geometry, pose = fcl.Capsule(shape.get_radius(), 2 * shape.get_half_length()), pose * _Z_TO_X
+            radius, length = shape.get_radius() + margin, 2 * shape.get_half_length()
+            geometry, pose = fcl.Capsule(radius, length), pose * _Z_TO_X
         else:
             continue  # meshes are not used by our procedural objects
         shapes.append(fcl.CollisionObject(geometry))
@@ -66,29 +71,19 @@ def _fcl_shapes(entity: sapien.Entity) -> tuple[list, list]:
     return shapes, poses
 
 
-def _quiet_toppra() -> None:
-    """mplib re-enables toppra's console warnings on every RRT call; keep only errors, without extra handlers."""
-    logger = logging.getLogger("toppra")
-    logger.setLevel(logging.ERROR)
-    for handler in list(logger.handlers):
-        if not isinstance(handler, logging.NullHandler):
-            logger.removeHandler(handler)
+def _densify(path: np.ndarray, spacing: float) -> np.ndarray:
+    """The polyline through `path` (K, D) resampled so neighbouring points are at most `spacing` apart."""
+    points = [path[0]]
+    for a, b in zip(path[:-1], path[1:], strict=True):
+        n = max(1, int(np.ceil(np.linalg.norm(b - a) / spacing)))
+        points.extend(a + (b - a) * (k / n) for k in range(1, n + 1))
+    return np.asarray(points)
 
 
-@contextlib.contextmanager
-def _native_output_silenced():
-    """Drop what OMPL prints from C++ (seed notices, perturbed start states) while RRT runs."""
-    saved = [os.dup(1), os.dup(2)]
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 1)
-            os.dup2(devnull.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved[0], 1)
-        os.dup2(saved[1], 2)
-        for fd in saved:
-            os.close(fd)
+def _query_seed(start: np.ndarray, goal: np.ndarray) -> int:
+    """A seed that depends on the planning query only (not on what the process planned before)."""
+    digest = hashlib.sha256(np.round(np.concatenate([start, goal]), 6).tobytes()).digest()
+    return int.from_bytes(digest[:8], "little")
 
 
 class PlanningError(RuntimeError):
@@ -147,14 +142,15 @@ class ArmPlanner:
     def set_obstacles(self, entities) -> None:
         """Make the planner avoid `entities` (SAPIEN entities, at their current poses) besides the table.
 
-        Replaces the previous set. Boxes, cylinders, spheres and capsules are converted exactly.
+        Replaces the previous set. Boxes, cylinders, spheres and capsules are converted exactly, then grown by
+        a clearance that absorbs tracking error and contact offsets.
         """
         world = self._mp.planning_world
         for name in self._obstacle_names:
             world.remove_object(name)
         self._obstacle_names = []
         for index, entity in enumerate(entities):
-            shapes, poses = _fcl_shapes(entity)
+            shapes, poses = _fcl_shapes(entity, _CLEARANCE)
             if shapes:
                 name = f"obstacle_{index}_{entity.name}"
                 world.add_object(fcl.FCLObject(name, mplib.Pose(), shapes, poses))
@@ -172,8 +168,8 @@ class ArmPlanner:
         return self._base * sapien.Pose(local.p, local.q)
 
     def in_collision(self, qpos: np.ndarray) -> bool:
-        """Whether the arm at `qpos` hits itself or the table."""
-        self._mp.planning_world.set_qpos_all(np.asarray(qpos, float)[:ARM_DOF])
+        """Whether the arm at `qpos`, fingers open (the widest gripper), hits itself, the table or an obstacle."""
+        self._mp.robot.set_qpos(self._full(qpos), True)
         return len(self._mp.planning_world.check_collision()) > 0
 
     def _within_limits(self, qpos: np.ndarray) -> bool:
@@ -231,13 +227,14 @@ class ArmPlanner:
             return goal[None].copy()
         if self._segment_free(start, goal):
             return self.retime(np.stack([start, goal]))
-        mplib.pymp.set_global_seed(1)  # keeps RRT reproducible (OMPL refuses 0)
-        with _native_output_silenced():
-            result = self._mp.plan_qpos([self._full(goal)], self._full(start), time_step=self.control_dt)
-        _quiet_toppra()
-        if result["status"] != "Success":
-            raise PlanningError(f"RRT failed: {result['status']}")
-        return self.retime(np.asarray(result["position"])[:, :ARM_DOF])
+        if self.in_collision(goal) or self.in_collision(start):
+            raise PlanningError("the start or goal configuration collides")
+        is_free = lambda q: not self.in_collision(q)  # noqa: E731
+        rng = np.random.default_rng(_query_seed(start, goal))
+        path = rrt_connect(start, goal, is_free, self._lower, self._upper, rng, resolution=_COLLISION_STEP)
+        if path is None:
+            raise PlanningError("no collision-free joint path (RRT-Connect gave up)")
+        return self.retime(np.stack(path))
 
     def plan_to_pose(self, start: np.ndarray, pose: sapien.Pose, symmetric: bool = True) -> np.ndarray:
         """A timed joint path (N, 6) that brings the TCP to `pose` (any collision-free route)."""
@@ -285,10 +282,10 @@ class ArmPlanner:
         path = path[keep]
         if len(path) == 1:
             return path.copy()
+        if len(path) > 2:
+            path = _densify(path, _SPLINE_SPACING)  # keeps the cubic spline on the collision-checked polyline
         knots = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(path, axis=0), axis=1))])
-        spline = toppra.SplineInterpolator(knots / knots[-1], path) if len(path) > 2 else None
-        if spline is None:
-            spline = toppra.SplineInterpolator([0.0, 1.0], path)
+        spline = toppra.SplineInterpolator(knots / knots[-1], path)
         instance = toppra_algo.TOPPRA(
             [toppra_constraint.JointVelocityConstraint(self.vmax),
              toppra_constraint.JointAccelerationConstraint(self.amax)],
