@@ -18,19 +18,19 @@ from eva_bench.store import ResultsStore
 from eva_bench.video import read_mp4
 
 
-def job(task: str, policy: str = "idle", seed: int = 100000, video: bool = False, out: str = "/tmp") -> EpisodeJob:
+def job(task: str, out: str, policy: str = "idle", seed: int = 100000, video: bool = False) -> EpisodeJob:
     return EpisodeJob("r", policy, None, (), task, 0, seed, "unseen", out, video)
 
 
 def test_episode_stops_at_the_step_limit(tmp_path) -> None:
-    record = play_episode(job("_test_never", out=str(tmp_path)))
+    record = play_episode(job("_test_never", str(tmp_path)))
     assert record.steps == 5 and not record.success and record.step_limit == 5 and record.error is None
     actions = np.load(record.actions_path)["actions"]
     assert actions.shape == (5, 14)
 
 
 def test_episode_stops_at_success_and_records_video(tmp_path) -> None:
-    record = play_episode(job("_test_pulse", video=True, out=str(tmp_path)))
+    record = play_episode(job("_test_pulse", str(tmp_path), video=True))
     assert record.success and record.steps == 2  # the pulse fires inside the second control step
     frames = read_mp4(record.video_path)
     assert len(frames) == record.steps + 1  # the initial frame plus one per executed action

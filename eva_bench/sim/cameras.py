@@ -48,9 +48,10 @@ CAMERAS: dict[str, CameraSpec] = {
     for spec in (
         CameraSpec("head_camera", (-0.032, -0.45, 1.35), (0.0, 0.6, -0.8), (-1.0, 0.0, 0.0)),
         CameraSpec("front_camera", (0.20, -0.45, 0.85), (0.0, 1.0, -0.1), (-1.0, 0.0, 0.0)),
-        # Wrist cameras sit above the palm and look along the fingers, tilted down to see the grasp.
-        CameraSpec("left_camera", (-0.01, 0.0, 0.06), (1.0, 0.0, -0.35), (0.0, 1.0, 0.0), 60.0, "left"),
-        CameraSpec("right_camera", (-0.01, 0.0, 0.06), (1.0, 0.0, -0.35), (0.0, 1.0, 0.0), 60.0, "right"),
+        # Wrist cameras sit on top of the palm and look along the fingers, tilted down to see the grasp: the
+        # finger tips frame the lower corners, the palm is a thin strip at the bottom.
+        CameraSpec("left_camera", (0.05, 0.0, 0.04), (1.0, 0.0, -0.25), (0.0, 1.0, 0.0), 60.0, "left"),
+        CameraSpec("right_camera", (0.05, 0.0, 0.04), (1.0, 0.0, -0.25), (0.0, 1.0, 0.0), 60.0, "right"),
     )
 }
 
