@@ -376,13 +376,3 @@ class Motion:
         if giver_placement is not None and giver_placement.retreat:
             self.retreat(giver, giver_placement.retreat, giver_placement.retreat_axis)
         return placement
-
-    def _natural_yaw(self, arm: str) -> float:
-        """The closing-axis yaw of a top-down gripper that keeps the wrist roll near its current value."""
-        axis = rotation(self.tcp_pose(arm))[:, 1]
-        return float(np.arctan2(axis[1], axis[0]))
-
-    def top_down(self, arm: str, position, yaw: float | None = None) -> sapien.Pose:
-        """A top-down TCP pose at `position` (closing axis at `yaw`, or the arm's natural one)."""
-        yaw = self._natural_yaw(arm) if yaw is None else yaw
-        return frame(_DOWN, [np.cos(yaw), np.sin(yaw), 0.0], position)

@@ -34,7 +34,3 @@ def sample_xy(
         return xy
     raise RuntimeError(f"no placement in x {xlim}, y {ylim} with |x| >= {min_abs_x} and spacing {min_dist}")
 
-
-def side_range(side: float, inner: float, outer: float) -> tuple[float, float]:
-    """The x range [inner, outer] on the side of `side` (its sign), mirrored for negative sides."""
-    return (inner, outer) if side > 0 else (-outer, -inner)

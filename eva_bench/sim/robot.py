@@ -94,7 +94,3 @@ class Arm:
         """Measured joint positions of the arm, (6,) rad."""
         return self.articulation.get_qpos()[:ARM_DOF]
 
-    @property
-    def finger_opening(self) -> float:
-        """Measured distance between the finger pads (m)."""
-        return float(np.sum(self.articulation.get_qpos()[ARM_DOF:]))
