@@ -144,6 +144,7 @@ def evaluate(config: EvalConfig, progress: Progress | None = None) -> RunInfo:
                 embodiment=PIPER_BIMANUAL.digest(),
                 policy_options=dict(config.policy_options),
                 eva_bench_version=package_version(),
+                reward_idm=config.reward_idm or "",
             )
         )
         with worker_pool(config.workers) as pool:

@@ -22,10 +22,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION: int = 1
+SCHEMA_VERSION: int = 2
 APP_MARKER = "eva-bench"
 _SQLITE_HEADER = b"SQLite format 3\x00"
-_RUN_KEY_FIELDS = ("policy", "checkpoint", "seed", "instruction_kind", "embodiment", "policy_options")
+_RUN_KEY_FIELDS = ("policy", "checkpoint", "seed", "instruction_kind", "embodiment", "policy_options", "reward_idm")
 
 _SUMMARY_SQL = """SELECT task, COUNT(*) AS episodes, SUM(success) AS successes, AVG(steps) AS mean_steps,
     COUNT(error) AS errors, AVG(reward) AS mean_reward FROM episodes WHERE run_id = ? GROUP BY task ORDER BY task"""
@@ -34,7 +34,7 @@ _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS runs (run_id TEXT PRIMARY KEY, policy TEXT NOT NULL, checkpoint TEXT,
         seed INTEGER NOT NULL, episodes INTEGER NOT NULL, instruction_kind TEXT NOT NULL, tasks TEXT NOT NULL,
         embodiment TEXT NOT NULL, policy_options TEXT NOT NULL, eva_bench_version TEXT NOT NULL,
-        git_commit TEXT NOT NULL, created_at TEXT NOT NULL)""",
+        git_commit TEXT NOT NULL, created_at TEXT NOT NULL, reward_idm TEXT NOT NULL DEFAULT '')""",
     """CREATE TABLE IF NOT EXISTS episodes (id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, task TEXT NOT NULL,
         task_version INTEGER NOT NULL, episode INTEGER NOT NULL, seed INTEGER NOT NULL, instruction TEXT NOT NULL,
         success INTEGER NOT NULL, steps INTEGER NOT NULL, step_limit INTEGER NOT NULL, wall_time_s REAL NOT NULL,
@@ -72,6 +72,7 @@ class RunInfo:
     eva_bench_version: str = ""
     git_commit: str = ""
     created_at: str = ""  # ISO time, filled in by start_run when empty
+    reward_idm: str = ""  # IDM checkpoint that scored the episodes' rewards ("" : none)
 
 
 @dataclass
@@ -125,6 +126,15 @@ def _insert(conn: sqlite3.Connection, verb: str, table: str, values: dict[str, A
     """Run `verb INTO table (...) VALUES (...) suffix` with named parameters; returns the affected row count."""
     marks = ", ".join(f":{k}" for k in values)
     return conn.execute(f"{verb} INTO {table} ({', '.join(values)}) VALUES ({marks}) {suffix}", values).rowcount
+
+
+def _migrate(conn: sqlite3.Connection, version: int) -> None:
+    """Upgrade a database of schema `version` in place (inside the caller's write transaction)."""
+    if version < 2:  # v2: runs.reward_idm; older runs did not record it ("")
+        columns = {r[1] for r in conn.execute("PRAGMA table_info(runs)")}
+        if "reward_idm" not in columns:
+            conn.execute("ALTER TABLE runs ADD COLUMN reward_idm TEXT NOT NULL DEFAULT ''")
+    conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
 
 
 def _run_from_row(row: sqlite3.Row) -> RunInfo:
@@ -205,6 +215,9 @@ class ResultsStore:
                                  f"supports ({SCHEMA_VERSION}); upgrade eva-bench")
             for statement in _SCHEMA:
                 conn.execute(statement)
+            if tables and int(version) < SCHEMA_VERSION:
+                _migrate(conn, int(version))
+                logger.info("upgraded results database %s to schema version %d", self.path, SCHEMA_VERSION)
             if not tables:
                 meta_rows = [("application", APP_MARKER), ("schema_version", str(SCHEMA_VERSION))]
                 conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", meta_rows)
@@ -253,7 +266,7 @@ class ResultsStore:
 
         Raises:
             RunMismatchError: The run id exists with a different policy, checkpoint, seed, instruction kind,
-                embodiment or policy options.
+                embodiment, policy options or reward IDM.
             ValueError: `instruction_kind` is not "seen" or "unseen".
         """
         if info.instruction_kind not in ("seen", "unseen"):

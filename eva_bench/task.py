@@ -24,6 +24,7 @@ import string
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
+import sapien
 
 from eva_bench.registry import Registry
 
@@ -36,6 +37,10 @@ InstructionKind = Literal["seen", "unseen"]
 #: Measures a range can bound: world x, y, z of the object origin, |x|, and yaw (rad, about world z).
 RANGE_MEASURES = ("x", "y", "z", "abs_x", "yaw")
 Ranges = dict[str, dict[str, tuple[float, float]]]
+#: The most a pushing gripper's approach may lean from the push direction (rad). The experts' presses lean at most
+#: 30 deg from straight down, their switch and lid pushes at most 26 deg from the object's push axis (training
+#: seeds 0..49; docs/tasks.md).
+PUSH_TILT = np.deg2rad(45.0)
 TASKS: Registry[type[Task]] = Registry("task", "eva_bench.tasks")
 
 _MIN_SEEN, _MIN_UNSEEN = 20, 5
@@ -166,6 +171,37 @@ class Task(abc.ABC):
     def both_grippers_open(self) -> bool:
         """Both grippers commanded open (> 0.8)."""
         return self.env.gripper_open("left") and self.env.gripper_open("right")
+
+    def touches(self, arm: str, entity: sapien.Entity, near: sapien.Pose | None = None,
+                box=(np.inf, np.inf, np.inf)) -> bool:
+        """A contact between `arm`'s gripper (flange or fingers) and `entity`; if `near` is given, one within `box`
+        (half extents in m, along `near`'s axes) of `near`'s origin. RoboTwin's boxes are world-aligned:
+        `near=sapien.Pose(point)`."""
+        points = self.env.contacts(entity, self.env.gripper_entities(arm))
+        if near is None:
+            return bool(points)
+        to_box = near.inv().to_transformation_matrix()
+        return any(np.all(np.abs(to_box[:3, :3] @ p + to_box[:3, 3]) < box) for p in points)
+
+    def pushing(self, arm: str, entity: sapien.Entity, direction, near: sapien.Pose | None = None,
+                box=(np.inf, np.inf, np.inf)) -> bool:
+        """`arm` pushes `entity` along `direction` (world) the way the expert does: its gripper commanded closed,
+        its approach axis within `PUSH_TILT` of `direction`, touching `entity` (in the box of `touches`).
+
+        RoboTwin's press, switch and lid rules check only a contact or a joint; a hand flailing into the object with
+        open fingers or sideways meets those too (our random-action policy scored up to 30 % on them)."""
+        approach = self.env.tcp_pose(arm).to_transformation_matrix()[:3, 0]
+        return (self.env.gripper_closed(arm) and float(np.dot(approach, direction)) >= np.cos(PUSH_TILT)
+                and self.touches(arm, entity, near, box))
+
+    def pressing(self, arm: str, entity: sapien.Entity, point, box) -> bool:
+        """`arm` presses down on `entity` within `box` (world-aligned half extents) of `point`: `pushing` down."""
+        return self.pushing(arm, entity, (0.0, 0.0, -1.0), sapien.Pose(point), box)
+
+    def holding(self, arm: str, entity: sapien.Entity) -> bool:
+        """`arm` holds `entity`: its gripper is commanded closed and both of its fingers touch it."""
+        fingers = self.env.arms[arm].fingers
+        return self.env.gripper_closed(arm) and all(self.env.contacts(entity, [f.entity]) for f in fingers)
 
 
 def register_task(cls: type[Task]) -> type[Task]:

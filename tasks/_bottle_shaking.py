@@ -17,10 +17,11 @@ import sapien
 from eva_bench.assets.bottle import build_bottle
 from eva_bench.motion import Motion
 from eva_bench.placement import Placement
+from eva_bench.sim.embodiment import ARMS
 from eva_bench.sim.env import BimanualEnv
 from eva_bench.sim.layout import sample_xy
 from eva_bench.sim.poses import rotation, turn_onto
-from eva_bench.staging import put
+from eva_bench.staging import hold_qpos, put
 from eva_bench.task import Ranges
 
 #: The success margin: RoboTwin's threshold (0.8 m) is 1.5 cm above its spawn height (0.785 m); ours is 1.5 cm
@@ -48,7 +49,7 @@ class BottleShaking:
     holds: ClassVar[tuple[tuple[float, float, float], ...]]
 
     arms = "single"
-    near_misses = ("barely_lifted", "slid_on_table")
+    near_misses = ("barely_lifted", "slid_on_table", "fingers_open")
 
     def load(self) -> None:
         x, y = sample_xy(self.rng, (-0.15, 0.15), (-0.15, -0.05), min_abs_x=0.1)
@@ -65,15 +66,22 @@ class BottleShaking:
         return {"colour": self.bottle.attributes["colour"], "cap": self.bottle.attributes["cap"], "arm": self.arm}
 
     def check_success(self) -> bool:
-        return bool(self.bottle.pose.p[2] > self.rest_height + LIFT)
+        # RoboTwin checks the height only; a bottle struck by a flailing hand bounces that high, so it must also be
+        # held (the intent: pick it up and shake it).
+        raised = self.bottle.pose.p[2] > self.rest_height + LIFT
+        return bool(raised and any(self.holding(arm, self.bottle.entity) for arm in ARMS))
 
     def stage(self, case: str) -> None:
-        """Raise the lying bottle 2 cm (success), only 1 cm, or slide it 5 cm along the table."""
+        """Hold the lying bottle raised 2 cm (success), only 1 cm, with open fingers, or held slid 5 cm on the table."""
         p = self.bottle.pose.p
         if case == "slid_on_table":
-            put(self.bottle, p + [0.05, 0.05, 0.0])
+            put(self.bottle, p + [-np.sign(p[0]) * 0.05, 0.0, 0.0])  # toward the middle: the hand still reaches it
         else:
             put(self.bottle, p + [0.0, 0.0, 0.01 if case == "barely_lifted" else 0.02])
+        bottle = self.bottle.pose
+        axis = rotation(bottle)[:, 1]  # the bottle lies along its local y
+        radius = self.rest_height - self.env.embodiment.table_height  # the lying bottle rests on its label ring
+        hold_qpos(self.env, self.arm, bottle.p, np.cross(axis, [0.0, 0.0, 1.0]), radius, closed=case != "fingers_open")
 
     def _holds(self, grasp: sapien.Pose) -> list[Placement]:
         """The hold placements for a grasp at `grasp`: the hand pointing forward (RoboTwin's [0.707, 0, 0, 0.707])

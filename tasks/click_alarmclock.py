@@ -23,10 +23,13 @@ class ClickAlarmclock(Task):
 
     Success conditions:
         - the gripper of the arm on the clock's side is commanded closed (< 0.2), and
-        - a gripper-clock contact lies within |dx|, |dy| < 0.03 m and |dz| < 0.03 m of the button top
+        - a contact of that gripper with the clock lies within |dx|, |dy| < 0.03 m and |dz| < 0.03 m of the button
+          top (RoboTwin: any gripper's contact), and
+        - (v2, beyond RoboTwin) that gripper points down (approach within 45 deg of straight down)
     """
 
     name = "click_alarmclock"
+    version = 2  # v2: success rule tightened toward its intent (docs/tasks.md, "Rules beyond RoboTwin's")
     expert_max_steps = 44
     near_misses = ("gripper_not_closed", "touch_off_button")
     arms = "single"
@@ -90,14 +93,7 @@ class ClickAlarmclock(Task):
         return {"colour": self.clock.attributes["colour"], "kind": self.clock.attributes["kind"]}
 
     def check_success(self) -> bool:
-        if not self.env.gripper_closed(self.arm):
-            return False
-        button = self.clock.contact_world(0).p
-        for point in self.env.contacts(self.clock.entity, self.env.gripper_entities()):
-            d = np.abs(point - button)
-            if d[0] < 0.03 and d[1] < 0.03 and d[2] < 0.03:
-                return True
-        return False
+        return self.pressing(self.arm, self.clock.entity, self.clock.contact_world(0).p, (0.03, 0.03, 0.03))
 
     def play_expert(self, motion: Motion) -> None:
         motion.press(self.arm, self.clock.contact_world(0).p, pre_dis=0.08, depth=0.01, target=self.clock)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from eva_bench.assets.bell import build_bell
 from eva_bench.motion import Motion
 from eva_bench.sim.layout import sample_xy
@@ -21,10 +19,13 @@ class ClickBell(Task):
 
     Success conditions:
         - the gripper of the arm on the bell's side is commanded closed (< 0.2), and
-        - a gripper-bell contact lies within |dx|, |dy| < 0.025 m and |dz| < 0.03 m of the button top
+        - a contact of that gripper with the bell lies within |dx|, |dy| < 0.025 m and |dz| < 0.03 m of the button
+          top (RoboTwin: any gripper's contact), and
+        - (v2, beyond RoboTwin) that gripper points down (approach within 45 deg of straight down)
     """
 
     name = "click_bell"
+    version = 2  # v2: success rule tightened toward its intent (docs/tasks.md, "Rules beyond RoboTwin's")
     expert_max_steps = 44
     near_misses = ("gripper_not_closed", "touch_off_button")
     arms = "single"
@@ -77,14 +78,7 @@ class ClickBell(Task):
         return {"colour": self.bell.attributes["colour"]}
 
     def check_success(self) -> bool:
-        if not self.env.gripper_closed(self.arm):
-            return False
-        button = self.bell.contact_world(0).p
-        for point in self.env.contacts(self.bell.entity, self.env.gripper_entities()):
-            d = np.abs(point - button)
-            if d[0] < 0.025 and d[1] < 0.025 and d[2] < 0.03:
-                return True
-        return False
+        return self.pressing(self.arm, self.bell.entity, self.bell.contact_world(0).p, (0.025, 0.025, 0.03))
 
     def play_expert(self, motion: Motion) -> None:
         motion.press(self.arm, self.bell.contact_world(0).p, pre_dis=0.08, depth=0.01, target=self.bell)

@@ -9,8 +9,8 @@ from eva_bench.assets.laptop import build_laptop
 from eva_bench.motion import Motion
 from eva_bench.sim.layout import sample_xy
 from eva_bench.sim.planner import PlanningError
-from eva_bench.sim.poses import rotation, yaw_quat
-from eva_bench.staging import press_qpos, push_qpos, teleport_arm
+from eva_bench.sim.poses import frame, rotation, yaw_quat
+from eva_bench.staging import press_qpos, push_qpos, set_gripper, teleport_arm
 from eva_bench.task import Ranges, Task, register_task
 
 _BASE_YAW = np.pi / 2  # RoboTwin's base quaternion [0.7, 0, 0, 0.7]: the laptop faces the robot
@@ -34,12 +34,15 @@ class OpenLaptop(Task):
 
     Success conditions:
         - the hinge is at >= 40 % of its range, and
-        - the chosen arm's TCP is within 0.1 m of the lid's front-edge lift point (contact point 1)
+        - the chosen arm's TCP is within 0.1 m of the lid's front-edge lift point (contact point 1), and
+        - (v2, beyond RoboTwin) that gripper is closed (< 0.2) and touches the lid, its approach within 45 deg of the
+          laptop's front-to-hinge axis (lifting the edge, as the expert does)
     """
 
     name = "open_laptop"
+    version = 2  # v2: success rule tightened toward its intent (docs/tasks.md, "Rules beyond RoboTwin's")
     expert_max_steps = 73
-    near_misses = ("lid_not_open_enough", "hand_away", "other_arm")
+    near_misses = ("lid_not_open_enough", "hand_away", "other_arm", "fingers_open")
     arms = "single"
     seen_instructions = (
         "open the {colour} laptop",
@@ -94,10 +97,15 @@ class OpenLaptop(Task):
             other = "right" if self.arm == "left" else "left"
             above_edge = self.laptop.functional_world(0).p + [0.0, 0.0, 0.02]
             teleport_arm(self.env, other, press_qpos(self.env, other, above_edge, depth=0.0), 0.0)
-        else:  # the chosen arm at the lift point, or (hand_away) backed off to 11.5 cm from it
-            back = -0.1 if case == "hand_away" else 0.0
-            qpos = push_qpos(self.env, self.arm, self.laptop.contact_world(1), depth=back)
+        else:  # the chosen arm's closed finger tips at the lift point pushing toward the hinge, as the expert's
+            # (~1 mm clear of the lid: touching, without shoving it), or (hand_away) backed off 10 cm
+            depth = -0.1 if case == "hand_away" else 0.0095
+            toward_hinge = rotation(self.laptop.pose)
+            lift = frame(toward_hinge[:, 0], toward_hinge[:, 1], self.laptop.contact_world(1).p)
+            qpos = push_qpos(self.env, self.arm, lift, depth=depth)
             teleport_arm(self.env, self.arm, qpos, 0.0)
+            if case == "fingers_open":  # touching as in success, but the command reads half open
+                set_gripper(self.env, self.arm, 0.5)
 
     def instruction_slots(self) -> dict[str, str]:
         return {"colour": self.laptop.attributes["colour"]}
@@ -105,7 +113,11 @@ class OpenLaptop(Task):
     def check_success(self) -> bool:
         if self.laptop.qpos[0] < self._hinge_at(_GOAL):
             return False
-        return bool(np.linalg.norm(self.env.tcp_pose(self.arm).p - self.laptop.contact_world(1).p) < 0.1)
+        if np.linalg.norm(self.env.tcp_pose(self.arm).p - self.laptop.contact_world(1).p) >= 0.1:
+            return False
+        # Beyond RoboTwin's rule: the hand must be lifting the lid (closed finger tips pushing it toward the hinge),
+        # not have knocked it open.
+        return self.pushing(self.arm, self.laptop.links["lid"].entity, rotation(self.laptop.pose)[:, 0])
 
     def play_expert(self, motion: Motion) -> None:
         # Closed finger tips under the lid's front edge, then lift the edge along its arc about the hinge.

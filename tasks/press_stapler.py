@@ -8,7 +8,7 @@ import sapien
 from eva_bench.assets.stapler import build_stapler
 from eva_bench.motion import Motion
 from eva_bench.sim.poses import yaw_quat
-from eva_bench.staging import press_qpos, teleport_arm
+from eva_bench.staging import press_qpos, set_gripper, teleport_arm
 from eva_bench.task import Ranges, Task, register_task
 
 _PRESS_POINT = 2  # the stapler's contact point on top of the arm near the front (RoboTwin's contact point 2)
@@ -23,13 +23,16 @@ class PressStapler(Task):
         - x ~ U[-0.2, 0.2], y ~ U[-0.1, 0.05]; yaw ~ U[-pi, pi]
 
     Success conditions:
-        - a gripper-stapler contact lies within |dx|, |dy| < 0.03 m and |dz| < 0.03 m of the press point
-          (contact point 2, on top of the arm near the front); no gripper or arm condition
+        - a contact of the chosen arm's gripper with the stapler lies within |dx|, |dy| < 0.03 m and
+          |dz| < 0.03 m of the press point (contact point 2, on top of the arm near the front), and
+        - (v2, beyond RoboTwin) that gripper is commanded closed (< 0.2, RoboTwin's click rule) and points
+          down (approach within 45 deg of straight down); RoboTwin has no gripper or arm condition here
     """
 
     name = "press_stapler"
+    version = 2  # v2: success rule tightened toward its intent (docs/tasks.md, "Rules beyond RoboTwin's")
     expert_max_steps = 42
-    near_misses = ("no_contact", "press_rear_end")
+    near_misses = ("no_contact", "press_rear_end", "gripper_not_closed")
     arms = "single"
     seen_instructions = (
         "press the {colour} stapler",
@@ -80,17 +83,14 @@ class PressStapler(Task):
             target = (self.stapler.pose * sapien.Pose([-0.044, 0.0, 0.0])).p
             target[2] = self.stapler.contact_world(_PRESS_POINT).p[2]
         teleport_arm(self.env, self.arm, press_qpos(self.env, self.arm, target), 0.0)
+        if case == "gripper_not_closed":  # same contact, but the command no longer reads "closed" (< 0.2)
+            set_gripper(self.env, self.arm, 0.3)
 
     def instruction_slots(self) -> dict[str, str]:
         return {"colour": self.stapler.attributes["colour"]}
 
     def check_success(self) -> bool:
-        point = self.stapler.contact_world(_PRESS_POINT).p
-        for contact in self.env.contacts(self.stapler.entity, self.env.gripper_entities()):
-            d = np.abs(contact - point)
-            if d[0] < 0.03 and d[1] < 0.03 and d[2] < 0.03:
-                return True
-        return False
+        return self.pressing(self.arm, self.stapler.entity, self.stapler.contact_world(_PRESS_POINT).p, (0.03,) * 3)
 
     def play_expert(self, motion: Motion) -> None:
         point = self.stapler.contact_world(_PRESS_POINT).p

@@ -18,10 +18,12 @@ class ShakeBottle(BottleShaking, Task):
 
     Success conditions:
         - the bottle's origin (on its axis, mid-length) is more than 1.5 cm above its height when lying at rest
-          (RoboTwin: origin z > 0.8 m, 1.5 cm above its 0.785 m spawn height)
+          (RoboTwin: origin z > 0.8 m, 1.5 cm above its 0.785 m spawn height), and
+        - (v2, beyond RoboTwin) a gripper holds it: commanded closed (< 0.2) with both fingers touching it
     """
 
     name = "shake_bottle"
+    version = 2  # v2: success rule tightened toward its intent (docs/tasks.md, "Rules beyond RoboTwin's")
     # RoboTwin: three times up 5 cm turning the hand one way, down 5 cm turning it the other, then straighten it.
     strokes = ((0.05, -SHAKE_ROLL), (-0.05, SHAKE_ROLL)) * 3 + ((0.0, 0.0),)
     holds = ((0.0, -0.05, 0.16), (0.05, -0.05, 0.16), (0.0, 0.0, 0.13), (0.05, 0.0, 0.13), (0.0, 0.0, 0.16),

@@ -18,10 +18,12 @@ class ShakeBottleHorizontally(BottleShaking, Task):
 
     Success conditions:
         - the bottle's origin (on its axis, mid-length) is more than 1.5 cm above its height when lying at rest
-          (RoboTwin: origin z > 0.8 m, 1.5 cm above its 0.785 m spawn height)
+          (RoboTwin: origin z > 0.8 m, 1.5 cm above its 0.785 m spawn height), and
+        - (v2, beyond RoboTwin) a gripper holds it: commanded closed (< 0.2) with both fingers touching it
     """
 
     name = "shake_bottle_horizontally"
+    version = 2  # v2: success rule tightened toward its intent (docs/tasks.md, "Rules beyond RoboTwin's")
     horizontal = True
     # RoboTwin: one short stroke (0 / -3 cm), two full ones (+-5 cm), each turning the hand 22.5 deg either way,
     # then back to the orientation of the hold.

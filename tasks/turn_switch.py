@@ -7,9 +7,11 @@ import sapien
 
 from eva_bench.assets.switch import build_switch
 from eva_bench.motion import Motion
+from eva_bench.sim.embodiment import ARMS
 from eva_bench.sim.layout import sample_xy
 from eva_bench.sim.planner import PlanningError
 from eva_bench.sim.poses import rotation, yaw_quat
+from eva_bench.staging import push_qpos, teleport_arm
 from eva_bench.task import Ranges, Task, register_task
 
 _BASE_YAW = 2 * np.arctan2(0.71006, 0.704141)  # RoboTwin's base quaternion [0.704141, 0, 0, 0.71006]
@@ -28,12 +30,15 @@ class TurnSwitch(Task):
           yaw 90.5 deg (facing the robot) + U[-45, 45] deg; the rocker starts at its lower limit ("off")
 
     Success conditions:
-        - the rocker's hinge is within 0.05 rad of its upper limit
+        - the rocker's hinge is within 0.05 rad of its upper limit, and
+        - (v2, beyond RoboTwin) a closed gripper (< 0.2) touches the rocker's protruding upper half, its approach within
+          45 deg of the push direction into the panel
     """
 
     name = "turn_switch"
+    version = 2  # v2: success rule tightened toward its intent (docs/tasks.md, "Rules beyond RoboTwin's")
     expert_max_steps = 56
-    near_misses = ("almost_on", "halfway")
+    near_misses = ("almost_on", "halfway", "pushed_lower_half")
     arms = "single"
     seen_instructions = (
         "turn on the {colour} switch",
@@ -80,15 +85,27 @@ class TurnSwitch(Task):
                            "yaw": (_BASE_YAW - _YAW_RANGE, _BASE_YAW + _YAW_RANGE)}}
 
     def stage(self, case: str) -> None:
-        offset = {"success": 0.02, "almost_on": 0.07}.get(case)
+        offset = {"success": 0.02, "almost_on": 0.07}.get(case, 0.02)
         upper = float(self.switch.upper[0])
         self.switch.set_qpos([0.0 if case == "halfway" else upper - offset])
+        local = self.switch.contact_points[0][1]  # on the rocker's upper half, approach into the panel
+        if case == "pushed_lower_half":  # the same spot mirrored onto the lower half
+            local = sapien.Pose([local.p[0], local.p[1], -local.p[2]], local.q)
+        # 1 mm clear of the face: touching, without shoving the light rocker off the staged angle
+        qpos = push_qpos(self.env, self.arm, self.switch.link_pose("rocker") * local, depth=-0.001)
+        teleport_arm(self.env, self.arm, qpos, 0.0)
 
     def instruction_slots(self) -> dict[str, str]:
         return {"colour": self.switch.attributes["colour"], "rocker": self.switch.attributes["rocker"]}
 
     def check_success(self) -> bool:
-        return bool(self.switch.qpos[0] >= self.switch.upper[0] - _ON_MARGIN)
+        # RoboTwin checks the hinge only; a hand flailing through the switch flips it too, so a closed gripper must
+        # be pushing the rocker's protruding (upper) half into the panel when it gets there (the intent).
+        if self.switch.qpos[0] < self.switch.upper[0] - _ON_MARGIN:
+            return False
+        rocker, inward = self.switch.links["rocker"].entity, rotation(self.switch.pose)[:, 0]
+        upper_half = self.switch.link_pose("rocker") * sapien.Pose([0.0, 0.0, 1.0])  # with box: rocker z in (0, 2)
+        return any(self.pushing(arm, rocker, inward, upper_half, (np.inf, np.inf, 1.0)) for arm in ARMS)
 
     def play_expert(self, motion: Motion) -> None:
         other = "left" if self.arm == "right" else "right"

@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -237,6 +238,28 @@ def test_newer_schema_is_rejected(tmp_path: Path) -> None:
     conn.close()
     with pytest.raises(StoreError, match="newer"):
         ResultsStore(path)
+
+
+def test_schema_1_database_is_upgraded_in_place(tmp_path: Path) -> None:
+    """A database written before runs recorded their reward IDM keeps its runs and gains the column."""
+    path = tmp_path / "db.sqlite"
+    with ResultsStore(path) as store:
+        store.start_run(make_run())
+    conn = sqlite3.connect(path)  # turn it back into a schema-1 file
+    conn.execute("ALTER TABLE runs DROP COLUMN reward_idm")
+    conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    conn.commit()
+    conn.close()
+    with ResultsStore(path) as store:
+        run = store.get_run("r1")
+        assert run is not None and run.reward_idm == ""
+        store.start_run(replace(make_run(run_id="r2"), reward_idm="ckpt/idm"))
+        assert store.get_run("r2").reward_idm == "ckpt/idm"
+        with pytest.raises(RunMismatchError, match="reward_idm"):
+            store.start_run(replace(make_run(run_id="r2"), reward_idm="other"))
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
+    conn.close()
 
 
 def test_bad_paths(tmp_path: Path) -> None:
