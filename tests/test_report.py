@@ -152,3 +152,12 @@ def test_table_from_store_summary(tmp_path: Path) -> None:
     assert body[2][1:3] == ["0/0", "-"]
     rate = np.mean([sum(r) / len(r) for r in outcomes.values()])
     assert float(body[-1][2].rstrip("%")) == pytest.approx(100 * rate, abs=0.05)
+
+
+def test_mean_reward_column_appears_only_when_rewards_exist() -> None:
+    rows = [{**ROWS[0], "mean_reward": 0.5}, {**ROWS[1], "mean_reward": 0.2}, ROWS[2]]
+    body = md_rows(success_table(make_summary(rows)))
+    assert [cells[-1] for cells in body] == ["0.500", "0.200", "-", "0.350"]
+    table = pd.read_csv(io.StringIO(success_table(make_summary(rows), "csv")))
+    assert table["mean_reward"].iloc[-1] == pytest.approx(0.35)
+    assert "mean reward" not in success_table(make_summary(ROWS))  # no rewards: the column is left out
