@@ -35,7 +35,7 @@ class OpenLaptop(Task):
     Success conditions:
         - the hinge is at >= 40 % of its range, and
         - the chosen arm's TCP is within 0.1 m of the lid's front-edge lift point (contact point 1), and
-        - (v2, beyond RoboTwin) that gripper is closed (< 0.2) and touches the lid, its approach within 45 deg of the
+        - (v2, beyond RoboTwin) that gripper is closed (< 0.2) and touches the lid, its approach within 65 deg of the
           laptop's front-to-hinge axis (lifting the edge, as the expert does)
     """
 

@@ -32,7 +32,7 @@ class TurnSwitch(Task):
     Success conditions:
         - the rocker's hinge is within 0.05 rad of its upper limit, and
         - (v2, beyond RoboTwin) a closed gripper (< 0.2) touches the rocker's protruding upper half, its approach within
-          45 deg of the push direction into the panel
+          65 deg of the push direction into the panel
     """
 
     name = "turn_switch"
