@@ -110,7 +110,7 @@ def push_qpos(env: BimanualEnv, arm: str, contact: sapien.Pose, depth: float = 0
     raise PlanningError(f"{arm} arm cannot push at {np.round(contact.p, 3)}")
 
 
-def hold_qpos(env: BimanualEnv, arm: str, centre, across, half_width: float, closed: bool = True) -> None:
+def teleport_hold(env: BimanualEnv, arm: str, centre, across, half_width: float, closed: bool = True) -> None:
     """Teleport `arm` to hold something at world `centre` from above: the fingers close along the horizontal
     `across` and rest `half_width` from the centre (just touching a body of that half width). The command reads
     closed (0.0), or half open (0.5) when `closed` is False, while the fingers stay where they touch.
@@ -120,7 +120,5 @@ def hold_qpos(env: BimanualEnv, arm: str, centre, across, half_width: float, clo
     """
     tcp = frame([0, 0, -1], across, centre)
     qpos = _free_planner(env, arm).ik(tcp, env.arm_qpos(arm))
-    travel = env.arms[arm].spec.finger_travel
-    touching = (half_width + 0.01) / (travel + 0.01)  # the inverse of Arm.finger_target
-    teleport_arm(env, arm, qpos, touching)
+    teleport_arm(env, arm, qpos, env.arms[arm].gripper_for(half_width))
     set_gripper(env, arm, 0.0 if closed else 0.5)

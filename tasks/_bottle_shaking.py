@@ -21,7 +21,7 @@ from eva_bench.sim.embodiment import ARMS
 from eva_bench.sim.env import BimanualEnv
 from eva_bench.sim.layout import sample_xy
 from eva_bench.sim.poses import rotation, turn_onto
-from eva_bench.staging import hold_qpos, put
+from eva_bench.staging import put, teleport_hold
 from eva_bench.task import Ranges
 
 #: The success margin: RoboTwin's threshold (0.8 m) is 1.5 cm above its spawn height (0.785 m); ours is 1.5 cm
@@ -81,7 +81,8 @@ class BottleShaking:
         bottle = self.bottle.pose
         axis = rotation(bottle)[:, 1]  # the bottle lies along its local y
         radius = self.rest_height - self.env.embodiment.table_height  # the lying bottle rests on its label ring
-        hold_qpos(self.env, self.arm, bottle.p, np.cross(axis, [0.0, 0.0, 1.0]), radius, closed=case != "fingers_open")
+        across = np.cross(axis, [0.0, 0.0, 1.0])
+        teleport_hold(self.env, self.arm, bottle.p, across, radius, closed=case != "fingers_open")
 
     def _holds(self, grasp: sapien.Pose) -> list[Placement]:
         """The hold placements for a grasp at `grasp`: the hand pointing forward (RoboTwin's [0.707, 0, 0, 0.707])

@@ -13,6 +13,7 @@ from eva_bench.sim.embodiment import ARM_DOF, ArmSpec, MountSpec
 from eva_bench.sim.urdf import FINGER_LINKS, FLANGE_LINK, TCP_LINK, ArmFiles
 
 _FINGER_FRICTION = 1.5  # rubber pads: grasps hold by friction alone
+_SQUEEZE = 0.01  # m: a closed gripper's finger target lies this far past the closed stop
 
 
 class Arm:
@@ -65,8 +66,11 @@ class Arm:
         the drive's force limit.
         """
         g = float(np.clip(gripper, 0.0, 1.0))
-        squeeze = 0.01
-        return -squeeze + g * (self.spec.finger_travel + squeeze)
+        return -_SQUEEZE + g * (self.spec.finger_travel + _SQUEEZE)
+
+    def gripper_for(self, finger: float) -> float:
+        """The gripper command whose finger target is `finger` (m): the inverse of `finger_target`."""
+        return (finger + _SQUEEZE) / (self.spec.finger_travel + _SQUEEZE)
 
     def reset(self, qpos: np.ndarray, gripper: float) -> None:
         """Teleport to `qpos` (6,) with the fingers at the commanded opening, at rest."""
