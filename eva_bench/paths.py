@@ -30,7 +30,17 @@ def default_output_dir() -> Path:
     return Path(os.environ.get(OUTPUT_ENV, "eva_bench_results"))
 
 
+RELEASED_IDM = "idm-v2"  # the released IDM the reward and idm-oracle use by default
+
+
+def released_checkpoint(name: str) -> Path:
+    """The folder of released checkpoint `name` (e.g. "idm-v2"), shipped as package data (`eva_bench.released`,
+    `results/checkpoints/` in a source checkout), so plain and editable installs both find it."""
+    from importlib.resources import files
+
+    return Path(str(files("eva_bench.released") / name))
+
+
 def released_idm_dir() -> Path:
-    """The IDM checkpoint used when none is given: `$EVA_BENCH_IDM`, else the small one released in the
-    repository (`results/checkpoints/idm`, present in a source checkout)."""
-    return Path(os.environ.get(IDM_ENV, Path(__file__).resolve().parents[1] / "results" / "checkpoints" / "idm"))
+    """The IDM checkpoint used when none is given: `$EVA_BENCH_IDM`, else the released `idm-v2`."""
+    return Path(os.environ[IDM_ENV]) if os.environ.get(IDM_ENV) else released_checkpoint(RELEASED_IDM)

@@ -25,6 +25,7 @@ import numpy as np
 
 from eva_bench.errors import ProtocolError
 from eva_bench.expert import run_expert
+from eva_bench.fileio import atomic_path
 from eva_bench.paths import released_idm_dir
 from eva_bench.policy import POLICIES, Policy, check_chunk, make_policy
 from eva_bench.sim.cameras import DEFAULT_RESOLUTION
@@ -351,11 +352,9 @@ def _save_video(path: Path, frames: list[np.ndarray]) -> Path:
 
 
 def _save_actions(path: Path, requested: list[np.ndarray], job: EpisodeJob) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp.npz")
     actions = np.asarray(requested, np.float32).reshape(-1, 14)
-    np.savez_compressed(tmp, actions=actions, seed=job.seed, control_dt=CONTROL_DT)
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        np.savez_compressed(tmp, actions=actions, seed=job.seed, control_dt=CONTROL_DT)
     return path
 
 

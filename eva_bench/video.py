@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from eva_bench.fileio import atomic_path
+
 
 def write_mp4(path: str | os.PathLike, frames: list[np.ndarray] | np.ndarray, fps: float) -> Path:
     """Encode RGB frames (T, H, W, 3) uint8 to `path`; written to a temporary name and renamed when complete."""
@@ -21,20 +23,17 @@ def write_mp4(path: str | os.PathLike, frames: list[np.ndarray] | np.ndarray, fp
         raise ValueError(f"frames must all be (H, W, 3) like the first, {frames[0].shape}")
     if height % 2 or width % 2:
         raise ValueError(f"H.264 needs even frame sizes, got {width}x{height}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.mp4")
-    writer = imageio_ffmpeg.write_frames(
-        str(tmp), (width, height), fps=fps, codec="libx264", pix_fmt_in="rgb24", quality=8, macro_block_size=1,
-        ffmpeg_log_level="error",
-    )
-    writer.send(None)
-    for frame in frames:
-        writer.send(frame)
-    writer.close()
-    if not tmp.is_file() or tmp.stat().st_size == 0:
-        tmp.unlink(missing_ok=True)
-        raise OSError(f"ffmpeg wrote no video for {path}")
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        writer = imageio_ffmpeg.write_frames(
+            str(tmp), (width, height), fps=fps, codec="libx264", pix_fmt_in="rgb24", quality=8, macro_block_size=1,
+            ffmpeg_log_level="error",
+        )
+        writer.send(None)
+        for frame in frames:
+            writer.send(frame)
+        writer.close()
+        if not tmp.is_file() or tmp.stat().st_size == 0:
+            raise OSError(f"ffmpeg wrote no video for {path}")
     return path
 
 

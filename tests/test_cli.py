@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from eva_bench.cli import _options, _split_tasks
+from eva_bench.cli.common import split_tasks as _split_tasks
+from eva_bench.cli.run import _options
 from eva_bench.errors import UserError
 from eva_bench.store import EpisodeRecord, ResultsStore, RunInfo
 

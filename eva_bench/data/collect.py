@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import string
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ import numpy as np
 from eva_bench.data.episode import CameraFrames, Episode, encode_jpeg, write_episode
 from eva_bench.errors import ProtocolError, UserError
 from eva_bench.expert import replay, run_expert
+from eva_bench.fileio import atomic_write
 from eva_bench.sim.cameras import DEFAULT_RESOLUTION, check_camera_names
 from eva_bench.sim.embodiment import PIPER_BIMANUAL
 from eva_bench.sim.env import CONTROL_DT
@@ -124,9 +124,7 @@ class Manifest:
         from eva_bench.runner import package_version
 
         self.data["eva_bench_version"] = package_version()
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(self.data, indent=1, sort_keys=True))
-        tmp.replace(self.path)
+        atomic_write(self.path, json.dumps(self.data, indent=1, sort_keys=True))
 
 
 def collect(config: CollectConfig, progress: Progress | None = None) -> dict:
@@ -235,10 +233,7 @@ def _record_episode(job: tuple) -> dict:
     video = write_mp4(folder / "video" / f"episode{episode}.mp4",
                       [r["observation"][VIDEO_CAMERA]["rgb"] for r in rows], fps=1.0 / CONTROL_DT)
     instructions = folder / "instructions" / f"episode{episode}.json"
-    instructions.parent.mkdir(parents=True, exist_ok=True)
-    tmp = instructions.with_name(f".{instructions.name}.tmp")
-    tmp.write_text(json.dumps(filled_instructions(task), indent=1))
-    tmp.replace(instructions)
+    atomic_write(instructions, json.dumps(filled_instructions(task), indent=1))
     return {
         "task": task_name,
         "episode": episode,

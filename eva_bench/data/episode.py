@@ -25,6 +25,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from eva_bench.fileio import atomic_path
 from eva_bench.sim.embodiment import ACTION_DIM, arm_slice, gripper_index
 
 JPEG_QUALITY = 90
@@ -113,9 +114,7 @@ def write_episode(path: str | os.PathLike, episode: Episode) -> Path:
     for name, cam in episode.cameras.items():
         if len(cam) != steps:
             raise ValueError(f"camera {name} has {len(cam)} frames for {steps} rows")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.hdf5")
-    with h5py.File(tmp, "w") as f:
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
         joint = f.create_group("joint_action")
         for arm in ("left", "right"):
             joint[f"{arm}_arm"] = vector[:, arm_slice(arm)]
@@ -136,7 +135,6 @@ def write_episode(path: str | os.PathLike, episode: Episode) -> Path:
         f.attrs["jpeg_channels"] = "rgb"
         for key, value in episode.attrs.items():
             f.attrs[key] = value
-    tmp.replace(path)
     return path
 
 

@@ -11,32 +11,26 @@ The model normalizes its own inputs: frames enter as uint8 and are scaled to [-1
 normalized units ((a - mean) / std, statistics of the training set kept as buffers, so they are saved with the
 weights) and `predict` / `decode_video` return them in joint units (rad; grippers in [0, 1], not clipped).
 
-A checkpoint is a folder: `config.json` (the constructor's arguments) and `model.safetensors` (weights and
-normalization statistics). The constructor *is* the config: `IDM(**IDM.load_config(folder))` rebuilds the net.
+A checkpoint is an eva-bench checkpoint folder of kind "idm" (`eva_bench.checkpoint`): `config.json` (the
+constructor's arguments), `model.safetensors` (weights and normalization statistics), `checkpoint.json` (digest,
+provenance). The constructor *is* the config: `IDM(**IDM.load_config(folder))` rebuilds the net.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812
 from torch import nn
 
+from eva_bench.checkpoint import CONFIG_FILE, Checkpoint, CheckpointError, read_checkpoint, write_checkpoint
 from eva_bench.sim.embodiment import ACTION_DIM
 
-FORMAT = "eva-bench-idm/1"
-CONFIG_FILE = "config.json"
-WEIGHTS_FILE = "model.safetensors"
+KIND = "idm"
 POOLINGS = ("spatial_softmax", "avg")
-
-
-class CheckpointError(ValueError):
-    """An IDM checkpoint is missing, unreadable, or does not match the model it is loaded into."""
 
 
 @dataclass(frozen=True)
@@ -267,37 +261,18 @@ class IDM(nn.Module):
         return np.concatenate(out)
 
     # ------------------------------------------------------------------ checkpoints
-    def save(self, folder: str | os.PathLike) -> Path:
-        """Write `config.json` and `model.safetensors` into `folder` (each written whole, then renamed)."""
-        from safetensors.torch import save_file
-
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        _atomic_write_text(folder / CONFIG_FILE, json.dumps({"format": FORMAT, **self.config}, indent=1) + "\n")
-        tmp = folder / f".{WEIGHTS_FILE}.{os.getpid()}.tmp"
-        state = {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}
-        save_file(state, str(tmp), metadata={"format": FORMAT})
-        tmp.replace(folder / WEIGHTS_FILE)
-        return folder
+    def save(self, folder: str | os.PathLike, provenance: dict | None = None) -> Checkpoint:
+        """Write this model as an eva-bench checkpoint of kind "idm" (see `eva_bench.checkpoint`)."""
+        return write_checkpoint(folder, KIND, self.config, self.state_dict(), provenance)
 
     @staticmethod
     def load_config(folder: str | os.PathLike) -> dict:
-        """The constructor arguments stored in a checkpoint folder.
+        """The constructor arguments stored in a checkpoint folder (or a training run's latest model).
 
         Raises:
-            CheckpointError: No such folder or config, or the config is not an IDM's.
+            CheckpointError: No such folder or config, not an IDM, or modified since written.
         """
-        path = Path(folder) / CONFIG_FILE
-        if not path.is_file():
-            raise CheckpointError(f"no IDM checkpoint at {folder}: {path} is missing "
-                                  "(train one with `eva-bench train idm`)")
-        try:
-            data = json.loads(path.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise CheckpointError(f"{path} is corrupt (not JSON): {error}") from error
-        if not isinstance(data, dict) or data.pop("format", None) != FORMAT:
-            raise CheckpointError(f"{path} is not an IDM config (format {FORMAT!r} expected)")
-        return data
+        return read_checkpoint(folder, KIND).config
 
     @classmethod
     def load(cls, folder: str | os.PathLike, map_location: str | torch.device = "cpu") -> IDM:
@@ -306,39 +281,29 @@ class IDM(nn.Module):
         Raises:
             CheckpointError: Missing or corrupt files, or weights that do not fit the stored config.
         """
-        config = cls.load_config(folder)
+        checkpoint = read_checkpoint(folder, KIND)
         try:
-            model = cls(**config)
+            model = cls(**checkpoint.config)
         except (TypeError, ValueError) as error:
-            raise CheckpointError(f"{Path(folder) / CONFIG_FILE} does not describe an IDM: {error}") from error
-        model.load_weights(folder, map_location)
+            raise CheckpointError(f"{checkpoint.folder / CONFIG_FILE} does not describe an IDM: {error}") from error
+        model.load_checkpoint_weights(checkpoint, map_location)
         return model
 
-    def load_weights(self, folder: str | os.PathLike, map_location: str | torch.device = "cpu") -> None:
-        """Load `model.safetensors` of `folder` into this model, checking that the config matches."""
-        stored = self.load_config(folder)
-        if stored != self.config:
-            diff = {k: (stored.get(k), v) for k, v in self.config.items() if stored.get(k) != v}
-            raise CheckpointError(f"checkpoint {folder} was saved with another config (stored, this model): {diff}")
-        path = Path(folder) / WEIGHTS_FILE
-        if not path.is_file():
-            raise CheckpointError(f"IDM checkpoint {folder} has a config but no {WEIGHTS_FILE}")
-        from safetensors.torch import load_file
-
+    def load_checkpoint_weights(self, checkpoint: Checkpoint, map_location: str | torch.device = "cpu") -> None:
+        """Load the weights of `checkpoint` into this model, checking that its config matches."""
+        if checkpoint.config != self.config:
+            diff = {k: (checkpoint.config.get(k), v) for k, v in self.config.items() if checkpoint.config.get(k) != v}
+            raise CheckpointError(f"checkpoint {checkpoint.folder} was saved with another config (stored, this "
+                                  f"model): {diff}")
         try:
-            state = load_file(str(path), device=str(map_location))
-        except Exception as error:  # safetensors raises its own error types for truncated or garbage files
-            raise CheckpointError(f"{path} is corrupt or truncated: {error}") from error
-        try:
-            self.load_state_dict(state, strict=True)
+            self.load_state_dict(checkpoint.load_state_dict(str(map_location)), strict=True)
         except RuntimeError as error:
-            raise CheckpointError(f"{path} does not fit the model of {CONFIG_FILE}: {error}") from error
+            raise CheckpointError(f"{checkpoint.weights_path} does not fit the model of {CONFIG_FILE}: "
+                                  f"{error}") from error
 
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
+    def load_weights(self, folder: str | os.PathLike, map_location: str | torch.device = "cpu") -> None:
+        """Load the weights of the checkpoint in `folder` into this model, checking that the config matches."""
+        self.load_checkpoint_weights(read_checkpoint(folder, KIND), map_location)
 
 
 def load_idm(folder: str | os.PathLike, device: str = "cpu") -> IDM:

@@ -9,7 +9,6 @@ written once per spec digest into the cache directory and reused.
 from __future__ import annotations
 
 import itertools
-import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from xml.sax.saxutils import quoteattr
 
 import numpy as np
 
+from eva_bench.fileio import atomic_path, atomic_write
 from eva_bench.paths import cache_dir
 from eva_bench.sim.embodiment import ARM_DOF, ArmSpec, EmbodimentSpec
 
@@ -244,13 +244,10 @@ def arm_files(spec: EmbodimentSpec) -> ArmFiles:
     files = ArmFiles(folder / "arm.urdf", folder / "arm.srdf")
     if files.urdf.is_file() and files.srdf.is_file():
         return files
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp_urdf = folder / f"arm.urdf.{os.getpid()}.tmp"
-    tmp_urdf.write_text(arm_urdf(spec.arm))
-    pairs = sample_disabled_pairs(tmp_urdf, spec.arm, spec.home_qpos)
-    tmp_srdf = folder / f"arm.srdf.{os.getpid()}.tmp"
-    tmp_srdf.write_text(_srdf_text("piper_arm", pairs))
-    # Rename atomically so concurrent workers never read a half-written file.
-    tmp_urdf.replace(files.urdf)
-    tmp_srdf.replace(files.srdf)
+    # Written atomically, SRDF first: concurrent workers never read a half-written file, and a URDF beside
+    # its SRDF means both are complete.
+    with atomic_path(files.urdf) as tmp_urdf:
+        tmp_urdf.write_text(arm_urdf(spec.arm))
+        pairs = sample_disabled_pairs(tmp_urdf, spec.arm, spec.home_qpos)
+        atomic_write(files.srdf, _srdf_text("piper_arm", pairs))
     return files

@@ -1,8 +1,4 @@
-"""Command-line sub-apps of the IDM: `train idm` and `reward calibrate` (mounted by `eva_bench.cli`).
-
-Thin, like the main CLI: parse, call `eva_bench.idm.train` / `eva_bench.idm.reward`, print. User errors are
-raised as `UserError` / `ValueError`, which the main entry point prints as one line.
-"""
+"""`eva-bench train ...`: train models (the IDM today) on the shared trainer."""
 
 from __future__ import annotations
 
@@ -11,10 +7,10 @@ from typing import Annotated
 
 import typer
 
+from eva_bench.cli.common import split_task_option
 from eva_bench.errors import UserError
 
-train_app = typer.Typer(help="Train models.", no_args_is_help=True)
-reward_app = typer.Typer(help="The IDM executability reward.", no_args_is_help=True)
+app = typer.Typer(help="Train models.", no_args_is_help=True)
 
 
 def _resolution(text: str | None) -> tuple[int, int] | None:
@@ -28,12 +24,7 @@ def _resolution(text: str | None) -> tuple[int, int] | None:
         raise UserError(f"--resolution: {error}") from None
 
 
-def _tasks(text: str | None) -> list[str] | None:
-    names = [t.strip() for t in (text or "").split(",") if t.strip()]
-    return names or None
-
-
-@train_app.command("idm")
+@app.command("idm")
 def train_idm(
     data: Annotated[Path, typer.Option(help="Folder of episode files (ours or RoboTwin 2.0's).")],
     out: Annotated[Path, typer.Option(help="Checkpoint folder; a run already there is resumed.")],
@@ -67,7 +58,7 @@ def train_idm(
         raise UserError(f"--pooling must be spatial_softmax or avg, got {pooling!r}")
     config = TrainConfig(
         data=str(data), out=str(out), preset=preset, pooling=pooling, context=context,
-        resolution=_resolution(resolution), camera=camera, tasks=_tasks(tasks), holdout=holdout, seed=seed,
+        resolution=_resolution(resolution), camera=camera, tasks=split_task_option(tasks), holdout=holdout, seed=seed,
         steps=steps, batch_size=batch_size, lr=lr, eval_every=eval_every, checkpoint_every=checkpoint_every,
         threads=threads, device=device, cache_mb=cache_mb,
     )
@@ -83,56 +74,3 @@ def train_idm(
     typer.echo("  ".join(f"{n}={v:.3f}" for n, v in zip(names, m["mae"], strict=True)))
 
 
-@reward_app.command("calibrate")
-def reward_calibrate(
-    data: Annotated[Path, typer.Option(help="Folder of episode files whose action sequences set P0.")],
-    out: Annotated[Path, typer.Option(help="Reward config JSON to write.")],
-    checkpoint: Annotated[Path | None, typer.Option(help="IDM checkpoint: decode the episodes' videos with it "
-                                                          "instead of using their recorded actions.")] = None,
-    camera: Annotated[str, typer.Option(help="Camera decoded by the IDM.")] = "head_camera",
-    tasks: Annotated[str | None, typer.Option(help="Comma-separated tasks (default: all found).")] = None,
-    base: Annotated[Path | None, typer.Option(help="Reward config JSON to take the other constants from.")] = None,
-    quantile: Annotated[float, typer.Option(help="Quantile of the penalties that becomes P0 (median: 0.5).")] = 0.5,
-    limit: Annotated[int, typer.Option(min=0, help="Use at most this many episodes, evenly spread over the "
-                                                   "sorted files (so over tasks); 0: all.")] = 0,
-) -> None:
-    """Set the reward's P0 from the action sequences of episode files and print the penalty statistics."""
-    import numpy as np
-
-    from eva_bench.data.dataset import find_episodes
-    from eva_bench.data.episode import read_episode
-    from eva_bench.idm.reward import RewardConfig, calibrate
-
-    paths = find_episodes(data, _tasks(tasks))
-    if limit and len(paths) > limit:
-        paths = [paths[int(i)] for i in np.linspace(0, len(paths) - 1, limit).round()]
-    config = RewardConfig.load(base) if base else RewardConfig()
-    if checkpoint is None:
-        sequences = [read_episode(p, cameras=[]).vector for p in paths]
-        source = "recorded actions"
-    else:
-        from eva_bench.idm.model import load_idm
-
-        model = load_idm(checkpoint)
-        sequences = []
-        with typer.progressbar(paths, label="decoding") as bar:
-            for path in bar:
-                sequences.append(model.decode_video(read_episode(path, [camera]).cameras[camera].frames()))
-        source = f"IDM {checkpoint} on {camera}"
-    result = calibrate(sequences, config, quantile)
-    result.config.save(out)
-    typer.echo(f"{len(sequences)} sequences ({source}), {sum(len(s) for s in sequences)} actions")
-    for key, value in result.summary().items():
-        typer.echo(f"  {key:12s} {value:.6g}")
-    components = [calibrate_components(s, result.config) for s in sequences]
-    typer.echo("median weighted terms: " + ", ".join(
-        f"{k} {np.median([c[k] for c in components]):.4g}" for k in components[0]))
-    typer.echo(f"wrote {out}")
-
-
-def calibrate_components(actions, config) -> dict[str, float]:
-    """The four weighted penalty terms of one sequence (for the statistics `reward calibrate` prints)."""
-    from eva_bench.idm.reward import executability
-
-    b = executability(actions, config)
-    return {"vel_limit": b.vel_limit, "acc_limit": b.acc_limit, "acc_huber": b.acc_huber, "jerk_huber": b.jerk_huber}

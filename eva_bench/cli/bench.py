@@ -1,0 +1,47 @@
+"""`eva-bench bench ...`: performance measurements on this machine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from eva_bench import paths
+from eva_bench.cli.common import split_tasks
+
+app = typer.Typer(help="Measure performance on this machine (simulation, IDM).", no_args_is_help=True)
+
+
+@app.command("sim")
+def bench_sim(
+    task: Annotated[str, typer.Option(help="Task whose scene is measured.")] = "click_bell",
+    seed: Annotated[int, typer.Option(help="Scene seed.")] = 0,
+    expert_tasks: Annotated[
+        str, typer.Option(help="Comma-separated tasks whose expert episode is timed ('all' for every task).")
+    ] = "click_bell,place_container_plate,handover_block",
+) -> None:
+    """Physics steps/s, rendered frames/s per camera setup, and expert episodes' wall time."""
+    import os
+    import platform
+
+    from eva_bench.bench import bench_sim as measure
+    from eva_bench.doctor import require_rendering
+
+    require_rendering()
+    typer.echo(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, python {platform.python_version()}")
+    for metric, value in measure(task, seed, expert_tasks=tuple(split_tasks(expert_tasks))):
+        typer.echo(f"{metric:66s} {value}")
+
+
+@app.command("idm")
+def bench_idm(
+    checkpoint: Annotated[Path | None, typer.Option(help="IDM checkpoint (default: the released one).")] = None,
+    threads: Annotated[int, typer.Option(min=1, help="Torch CPU threads.")] = 1,
+    frames: Annotated[int, typer.Option(min=8, help="Frames per decoded video.")] = 256,
+) -> None:
+    """IDM inference throughput (frames/s of decoding a video into actions) on this machine's CPU."""
+    from eva_bench.bench import bench_idm as measure
+
+    for metric, value in measure(str(checkpoint or paths.released_idm_dir()), frames, threads=threads):
+        typer.echo(f"{metric:40s} {value}")

@@ -1,0 +1,43 @@
+"""`eva-bench results ...`: read the results database."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from eva_bench.cli.common import DbOption, db_path
+from eva_bench.errors import UserError
+
+app = typer.Typer(help="Read the results database.", no_args_is_help=True)
+
+
+@app.command("show")
+def results_show(
+    run_id: Annotated[str, typer.Option(help="The run to show.")],
+    format: Annotated[str, typer.Option("--format", help="md or csv.")] = "md",  # noqa: A002
+    db: DbOption = None,
+) -> None:
+    """Per-task success table of a run."""
+    from eva_bench.report.tables import success_table
+    from eva_bench.store import ResultsStore
+
+    if format not in ("md", "csv"):
+        raise UserError(f"--format must be md or csv, got {format!r}")
+    with ResultsStore(db_path(db), create=False) as store:
+        if store.get_run(run_id) is None:
+            known = ", ".join(r.run_id for r in store.list_runs()) or "none"
+            raise UserError(f"no run {run_id!r} in {db_path(db)}; runs: {known}")
+        typer.echo(success_table(store.summary(run_id), format), nl=False)
+
+
+@app.command("list")
+def results_list(db: DbOption = None) -> None:
+    """List the runs in the database, newest first."""
+    from eva_bench.store import ResultsStore
+
+    with ResultsStore(db_path(db), create=False) as store:
+        for info in store.list_runs():
+            done = len(store.done(info.run_id))
+            typer.echo(f"{info.run_id:32s} {info.policy:12s} {done:5d}/{info.episodes * len(info.tasks):<5d} "
+                       f"episodes  {info.created_at}")

@@ -1,0 +1,122 @@
+"""`eva-bench run` and `eva-bench collect`: evaluate a policy, record expert demonstrations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from eva_bench import paths
+from eva_bench.cli.common import DbOption, ProgressBars, db_path, split_tasks
+from eva_bench.errors import UserError
+
+
+def _options(pairs: list[str]) -> dict:
+    """Parse KEY=VALUE policy options; values are read as int, float, bool or string."""
+    options = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise UserError(f"--policy-option must look like KEY=VALUE, got {pair!r}")
+        key, value = pair.split("=", 1)
+        for cast in (int, float):
+            try:
+                options[key] = cast(value)
+                break
+            except ValueError:
+                continue
+        else:
+            options[key] = {"true": True, "false": False}.get(value.lower(), value)
+    return options
+
+
+def run(
+    policy: Annotated[str, typer.Option(help="Policy name (see `eva-bench policies list`).")],
+    tasks: Annotated[str, typer.Option(help="'all' or comma-separated task names.")] = "all",
+    episodes: Annotated[int, typer.Option(min=1, help="Episodes per task.")] = 20,
+    seed: Annotated[int, typer.Option(min=0, help="Run seed: evaluation seeds start at 100000*(1+seed).")] = 0,
+    workers: Annotated[int, typer.Option(min=1, help="Parallel worker processes, each with its own scene.")] = 1,
+    run_id: Annotated[
+        str | None, typer.Option(help="Run name; give an existing one to resume it. Default: POLICY-TIMESTAMP.")
+    ] = None,
+    checkpoint: Annotated[str | None, typer.Option(help="Weights for learned policies.")] = None,
+    policy_option: Annotated[
+        list[str] | None, typer.Option("--policy-option", help="KEY=VALUE passed to the policy; repeatable.")
+    ] = None,
+    instructions: Annotated[
+        str, typer.Option(help="Instruction templates: 'unseen' (RoboTwin eval) or 'seen'.")
+    ] = "unseen",
+    out: Annotated[
+        Path | None, typer.Option(help=f"Folder for videos and action logs (default {paths.default_output_dir()}).")
+    ] = None,
+    video: Annotated[bool, typer.Option(help="Record the head-camera video of every episode.")] = True,
+    reward_idm: Annotated[
+        str | None,
+        typer.Option(help="IDM checkpoint whose decoding of each episode's video gives the stored executability "
+                          "reward; 'none' turns rewards off. Default: $EVA_BENCH_IDM or the released IDM."),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Evaluate a policy on tasks by RoboTwin's protocol; every episode is stored as it finishes."""
+    from eva_bench.doctor import require_rendering
+    from eva_bench.report.tables import success_table
+    from eva_bench.runner import EvalConfig, evaluate
+    from eva_bench.store import ResultsStore
+
+    run_id = run_id or f"{policy}-{datetime.now():%Y%m%d-%H%M%S}"
+    config = EvalConfig(
+        policy=policy,
+        tasks=split_tasks(tasks),
+        run_id=run_id,
+        db_path=db_path(db),
+        output_dir=out or paths.default_output_dir(),
+        episodes=episodes,
+        seed=seed,
+        workers=workers,
+        checkpoint=checkpoint,
+        policy_options=_options(policy_option or []),
+        instruction_kind=instructions,
+        save_video=video,
+        reward_idm="" if (reward_idm or "").lower() == "none" else reward_idm,
+    )
+    require_rendering()
+    typer.echo(f"run {run_id}: policy {policy}, {len(config.tasks)} task(s) x {episodes} episodes -> {config.db_path}")
+    with ProgressBars() as progress:
+        evaluate(config, progress)
+    with ResultsStore(config.db_path) as store:
+        typer.echo(success_table(store.summary(run_id)))
+
+
+def collect(
+    out: Annotated[Path, typer.Option(help="Output folder; an existing collection there is continued.")],
+    tasks: Annotated[str, typer.Option(help="'all' or comma-separated task names.")] = "all",
+    episodes: Annotated[int, typer.Option(min=1, help="Successful expert episodes to keep per task.")] = 50,
+    workers: Annotated[int, typer.Option(min=1, help="Parallel worker processes.")] = 1,
+    cameras: Annotated[str, typer.Option(help="Comma-separated cameras to record (must include head_camera).")] = (
+        "head_camera,left_camera,right_camera"
+    ),
+    resolution: Annotated[str, typer.Option(help="WIDTHxHEIGHT of every camera.")] = "320x240",
+) -> None:
+    """Record the scripted expert's successful episodes on training seeds 0, 1, 2, ... as RoboTwin-layout HDF5
+    files, head-camera videos and instructions (resumable: run again with the same --out to continue)."""
+    from eva_bench.data.collect import CollectConfig
+    from eva_bench.data.collect import collect as run_collect
+    from eva_bench.doctor import require_rendering
+    from eva_bench.sim.cameras import parse_resolution
+
+    try:
+        width, height = parse_resolution(resolution)
+    except ValueError as error:
+        raise UserError(f"--resolution: {error}") from None
+    config = CollectConfig(split_tasks(tasks), out, episodes, workers,
+                           tuple(c.strip() for c in cameras.split(",") if c.strip()), (width, height))
+    require_rendering()
+    typer.echo(f"collecting {episodes} episodes x {len(config.tasks)} task(s) -> {out}")
+    with ProgressBars() as progress:
+        data = run_collect(config, progress)
+    for task in config.tasks:
+        record = data["tasks"][task]
+        frames = sum(e["frames"] for e in record["episodes"])
+        typer.echo(f"{task:28s} {len(record['episodes'])} episodes, {frames} frames, "
+                   f"{len(record['skipped_seeds'])} seeds skipped (expert failed)")
