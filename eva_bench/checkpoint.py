@@ -3,7 +3,8 @@
 A checkpoint is a folder:
 
     checkpoint.json     {"format": "eva-bench-checkpoint/1", "kind": "idm", "digest": "sha256:...",
-                         "provenance": {command, data, git_commit, eva_bench_version, created_at, ...}}
+                         "provenance": {command, data, git_commit, eva_bench_version, created_at, ...},
+                         "metrics": {held-out numbers of this model, e.g. an IDM's accuracy}}
     config.json         the model constructor's arguments: `Model(**config)` rebuilds the net (diffusers' habit)
     model.safetensors   the weights (and buffers such as normalization statistics)
 
@@ -56,6 +57,8 @@ class Checkpoint:
         config: The constructor arguments.
         digest: "sha256:<hex>" over kind, config and weights (see the module docstring).
         provenance: How it was made (command, data, git commit, version, time); {} when unknown.
+        metrics: How good it is (held-out scalars written with it; for 0.3 folders, the scalars of a
+            `metrics.json` beside it); {} when unknown.
     """
 
     folder: Path
@@ -63,6 +66,7 @@ class Checkpoint:
     config: dict
     digest: str
     provenance: dict = field(default_factory=dict)
+    metrics: dict = field(default_factory=dict)
 
     @property
     def weights_path(self) -> Path:
@@ -137,7 +141,7 @@ def make_provenance(data: Any = None, command: str | None = None, **extra: Any) 
 
 
 def write_checkpoint(folder: str | os.PathLike, kind: str, config: dict, state_dict: dict,
-                     provenance: dict | None = None) -> Checkpoint:
+                     provenance: dict | None = None, metrics: dict | None = None) -> Checkpoint:
     """Write a checkpoint folder (each file atomically; the manifest last, so a folder with a manifest is whole).
 
     Args:
@@ -146,6 +150,7 @@ def write_checkpoint(folder: str | os.PathLike, kind: str, config: dict, state_d
         config: The constructor arguments (JSON-serializable).
         state_dict: name -> tensor (moved to CPU, made contiguous).
         provenance: See `make_provenance` (default: made now, data unknown).
+        metrics: Held-out scalars of this model (they are stored with the runs that use it).
     """
     from safetensors.torch import save_file
 
@@ -159,9 +164,10 @@ def write_checkpoint(folder: str | os.PathLike, kind: str, config: dict, state_d
         save_file(tensors, str(tmp), metadata={"format": FORMAT, "kind": kind})
     digest = compute_digest(kind, config, folder / WEIGHTS_FILE)
     provenance = provenance if provenance is not None else make_provenance()
-    manifest = {"format": FORMAT, "kind": kind, "digest": digest, "provenance": provenance}
+    metrics = dict(metrics or {})
+    manifest = {"format": FORMAT, "kind": kind, "digest": digest, "provenance": provenance, "metrics": metrics}
     atomic_write(folder / MANIFEST_FILE, json.dumps(manifest, indent=1, default=str) + "\n")
-    return Checkpoint(folder, kind, config, digest, provenance)
+    return Checkpoint(folder, kind, config, digest, provenance, metrics)
 
 
 def resolve_folder(folder: str | os.PathLike) -> Path:
@@ -188,7 +194,8 @@ def read_checkpoint(folder: str | os.PathLike, kind: str | None = None, verify: 
     config_path = folder / CONFIG_FILE
     if not config_path.is_file():
         what = f"{kind} " if kind else ""
-        raise CheckpointError(f"no {what}checkpoint at {given}: {config_path} is missing")
+        raise CheckpointError(f"no {what}checkpoint at {given}: {config_path} is missing (`eva-bench train` "
+                              "writes checkpoints)")
     config = _read_json(config_path)
     manifest_path = folder / MANIFEST_FILE
     if manifest_path.is_file():
@@ -196,8 +203,10 @@ def read_checkpoint(folder: str | os.PathLike, kind: str | None = None, verify: 
         if manifest.get("format") != FORMAT or not isinstance(manifest.get("kind"), str):
             raise CheckpointError(f"{manifest_path} is not an eva-bench checkpoint manifest ({FORMAT!r} expected)")
         found, stored, provenance = manifest["kind"], manifest.get("digest", ""), manifest.get("provenance") or {}
+        # A training run's latest model: its final metrics are the run's metrics.json.
+        metrics = manifest.get("metrics") or (_metrics_file(folder.parent) if folder.name == RUN_MODEL_DIR else {})
     elif config.get("format") in _LEGACY_FORMATS:  # eva-bench 0.3
-        found, stored, provenance = _LEGACY_FORMATS[config.pop("format")], None, {}
+        found, stored, provenance, metrics = _LEGACY_FORMATS[config.pop("format")], None, {}, _metrics_file(folder)
     else:
         raise CheckpointError(f"{folder} has a {CONFIG_FILE} but no {MANIFEST_FILE}: not an eva-bench checkpoint "
                               "(or one whose writing was interrupted)")
@@ -209,7 +218,17 @@ def read_checkpoint(folder: str | os.PathLike, kind: str | None = None, verify: 
     if stored is not None and digest != stored:
         raise CheckpointError(f"checkpoint {folder} was modified after it was written (digest {digest[:19]}..., "
                               f"manifest says {stored[:19]}...); write it again instead of editing its files")
-    return Checkpoint(folder, found, config, digest, provenance)
+    return Checkpoint(folder, found, config, digest, provenance, metrics)
+
+
+def _metrics_file(folder: Path) -> dict:
+    """The scalar entries of a training run's `metrics.json` in `folder` ({} when there is none)."""
+    path = folder / "metrics.json"
+    try:
+        data = json.loads(path.read_text()) if path.is_file() else {}
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(v, int | float) and not isinstance(v, bool)}
 
 
 def _read_json(path: Path) -> dict:
@@ -220,3 +239,26 @@ def _read_json(path: Path) -> dict:
     if not isinstance(data, dict):
         raise CheckpointError(f"{path} is corrupt (a JSON object expected)")
     return data
+
+
+def content_digest(path: str | os.PathLike) -> str:
+    """The digest of whatever a `--checkpoint` names: an eva-bench checkpoint's own digest, else a SHA-256
+    over a file's bytes or over every file of a folder (names and bytes), e.g. a RoboTwin policy folder.
+
+    Raises:
+        CheckpointError: Nothing exists at `path`, or an eva-bench checkpoint there fails its checks.
+    """
+    path = Path(path)
+    if (resolve_folder(path) / CONFIG_FILE).is_file() and (
+            (resolve_folder(path) / MANIFEST_FILE).is_file() or (resolve_folder(path) / WEIGHTS_FILE).is_file()):
+        return read_checkpoint(path).digest
+    if not path.exists():
+        raise CheckpointError(f"no checkpoint at {path}")
+    h = hashlib.sha256()
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    for file in files:
+        h.update(f"{file.relative_to(path) if file != path else file.name}\0".encode())
+        with open(file, "rb") as f:
+            for block in iter(lambda f=f: f.read(1 << 20), b""):
+                h.update(block)
+    return "sha256:" + h.hexdigest()

@@ -5,17 +5,24 @@ once per episode, then repeatedly `act(obs)`, executing up to `execute_steps` ac
 before asking again (receding horizon). A policy declares which cameras it needs and at which resolution; the
 environment renders nothing else.
 
-Built-in policies live in the top-level `policies/` folder (installed as `eva_bench.policies`); third-party
-packages add theirs through the `eva_bench.policies` entry-point group, pointing at a `Policy` subclass.
+Each policy has one config dataclass (a `PolicyConfig` subclass, every field documented under "Args:");
+`--policy-option KEY=VALUE` is parsed and validated against it (`policy_config`). Built-in policies live in the
+top-level `policies/` folder (installed as `eva_bench.policies`) and are registered lazily by module path, so
+listing them imports nothing heavy; third-party packages add theirs through the `eva_bench.policies`
+entry-point group, pointing at a `Policy` subclass. The runner builds a policy once per worker process.
 """
 
 from __future__ import annotations
 
 import abc
+import dataclasses
+import importlib
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
 
+from eva_bench.configs import build_config
 from eva_bench.registry import Registry
 from eva_bench.sim.cameras import DEFAULT_RESOLUTION, check_camera_names
 from eva_bench.sim.embodiment import ACTION_DIM
@@ -23,25 +30,33 @@ from eva_bench.sim.embodiment import ACTION_DIM
 POLICIES: Registry[type[Policy]] = Registry("policy", "eva_bench.policies", entry_point_group="eva_bench.policies")
 
 
+@dataclasses.dataclass
+class PolicyConfig:
+    """Settings of a policy. This base has none; each policy subclasses it and documents every field under
+    "Args:", which `eva-bench policies show NAME` prints and `--policy-option KEY=VALUE` is checked against."""
+
+
 class Policy(abc.ABC):
     """Base class of all policies.
 
     Class attributes:
         name: Registry name.
+        config_class: The policy's config dataclass (a `PolicyConfig` subclass).
         cameras: Cameras the policy reads (keys of `obs["observation"]`); empty for state-only policies.
         image_size: (width, height) the cameras are rendered at.
         execute_steps: How many actions of each chunk the runner executes before calling `act` again;
-            None executes whole chunks.
+            None executes whole chunks. A policy may set it per instance from its config.
 
     Args:
-        checkpoint: Path of the weights to load, for learned policies.
-        **options: Policy-specific settings (documented by each policy).
+        config: The policy's settings (default: `config_class()`).
+        checkpoint: Path of the weights to load, for learned policies (see `resolve_checkpoint`).
     """
 
     name: ClassVar[str]
+    config_class: ClassVar[type[PolicyConfig]] = PolicyConfig
     cameras: ClassVar[tuple[str, ...]] = ()
     image_size: ClassVar[tuple[int, int]] = DEFAULT_RESOLUTION
-    execute_steps: ClassVar[int | None] = None
+    execute_steps: int | None = None
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
@@ -49,12 +64,25 @@ class Policy(abc.ABC):
             return
         if not isinstance(getattr(cls, "name", None), str):
             raise TypeError(f"policy {cls.__name__} must define a string `name`")
+        if not (isinstance(cls.config_class, type) and issubclass(cls.config_class, PolicyConfig)
+                and dataclasses.is_dataclass(cls.config_class)):
+            raise TypeError(f"policy {cls.__name__}: config_class must be a PolicyConfig dataclass")
         check_camera_names(cls.cameras)
 
-    def __init__(self, checkpoint: str | None = None, **options: Any) -> None:
-        if options:
-            raise TypeError(f"policy {self.name!r} takes no options, got {sorted(options)}")
-        self.checkpoint = checkpoint
+    def __init__(self, config: PolicyConfig | None = None, checkpoint: str | None = None) -> None:
+        config = self.config_class() if config is None else config
+        if not isinstance(config, self.config_class):
+            raise TypeError(f"policy {self.name!r} takes a {self.config_class.__name__}, got {type(config).__name__}")
+        self.config = config
+        self.checkpoint = self.resolve_checkpoint(checkpoint)
+
+    @classmethod
+    def resolve_checkpoint(cls, checkpoint: str | None) -> str | None:
+        """The checkpoint this policy loads for the given `--checkpoint` (None: the policy's default, if any).
+
+        Called before any episode runs, so the run records what was actually loaded; cheap (no loading).
+        """
+        return checkpoint
 
     def reset(self, task: str, instruction: str, seed: int) -> None:  # noqa: B027 (optional hook)
         """Start an episode of `task` (registry name) with `instruction`; `seed` is the evaluation seed."""
@@ -84,12 +112,38 @@ def check_chunk(chunk, policy: str) -> np.ndarray:
     return chunk
 
 
-def make_policy(name: str, checkpoint: str | None = None, **options: Any) -> Policy:
-    """Instantiate the registered policy `name` (raises UnknownNameError listing the available ones)."""
-    return POLICIES.get(name)(checkpoint=checkpoint, **options)
+def policy_config(name: str, options: Mapping[str, Any] | None = None) -> PolicyConfig:
+    """The validated config of policy `name` from options (strings are parsed to the field types).
+
+    Raises:
+        UnknownNameError: No such policy (the message lists the registered ones).
+        UserError: An unknown option, a wrong type or an invalid value (the message lists the valid fields).
+    """
+    cls = POLICIES.get(name)
+    return build_config(cls.config_class, dict(options or {}), f"policy {name!r}")
+
+
+def make_policy(name: str, checkpoint: str | None = None, options: Mapping[str, Any] | None = None,
+                **more_options: Any) -> Policy:
+    """Instantiate the registered policy `name` with validated options (see `policy_config`)."""
+    return POLICIES.get(name)(policy_config(name, {**(options or {}), **more_options}), checkpoint)
 
 
 def register_policy(cls: type[Policy]) -> type[Policy]:
-    """Class decorator: add a policy to the registry under its `name`."""
+    """Class decorator: add a policy to the registry under its `name` (third-party code, tests)."""
     POLICIES.register(cls.name, cls)
     return cls
+
+
+def register_builtin(name: str, target: str, summary: str, registry: Registry | None = None) -> None:
+    """Register a built-in policy lazily: `target` ("module:Class", module inside `eva_bench.policies`) is
+    imported on first lookup, so listing policies imports no model code, SAPIEN or torch."""
+    module, _, attribute = target.partition(":")
+
+    def load() -> type[Policy]:
+        cls = getattr(importlib.import_module(f"eva_bench.policies.{module}"), attribute)
+        if not (isinstance(cls, type) and issubclass(cls, Policy)) or cls.name != name:
+            raise TypeError(f"{target} is not the Policy subclass named {name!r}")
+        return cls
+
+    (POLICIES if registry is None else registry).register_lazy(name, load, summary)

@@ -39,6 +39,7 @@ class Registry(Generic[T]):
         self.entry_point_group = entry_point_group
         self._entries: dict[str, T] = {}
         self._lazy: dict[str, Callable[[], T]] = {}
+        self._summaries: dict[str, str] = {}
         self._loaded = False
 
     def register(self, name: str, entry: T) -> T:
@@ -48,11 +49,14 @@ class Registry(Generic[T]):
         self._entries[name] = entry
         return entry
 
-    def register_lazy(self, name: str, loader: Callable[[], T]) -> None:
-        """Add an entry that is only imported when first looked up (heavy policies)."""
+    def register_lazy(self, name: str, loader: Callable[[], T], summary: str = "") -> None:
+        """Add an entry that is only imported when first looked up (heavy policies); `summary` describes it
+        in listings without importing it."""
         if name in self._entries or name in self._lazy:
             raise ValueError(f"{self.kind} {name!r} is already registered")
         self._lazy[name] = loader
+        if summary:
+            self._summaries[name] = summary
 
     def _load(self) -> None:
         if self._loaded:
@@ -68,6 +72,15 @@ class Registry(Generic[T]):
         """All registered names, sorted."""
         self._load()
         return sorted({*self._entries, *self._lazy})
+
+    def summary(self, name: str) -> str:
+        """One line about `name`: the summary given at lazy registration, else the first docstring line of the
+        entry (which imports it)."""
+        self._load()
+        if name in self._summaries:
+            return self._summaries[name]
+        doc = getattr(self.get(name), "__doc__", None) or ""
+        return doc.strip().splitlines()[0] if doc.strip() else ""
 
     def get(self, name: str) -> T:
         """The entry for `name`.

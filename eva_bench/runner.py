@@ -14,21 +14,23 @@ database.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 import traceback
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from eva_bench.checkpoint import CheckpointError, content_digest, git_commit, package_version, read_checkpoint
 from eva_bench.errors import ProtocolError
 from eva_bench.expert import run_expert
 from eva_bench.fileio import atomic_path
-from eva_bench.paths import released_idm_dir
-from eva_bench.policy import POLICIES, Policy, check_chunk, make_policy
-from eva_bench.sim.cameras import DEFAULT_RESOLUTION
+from eva_bench.policy import POLICIES, Policy, check_chunk, policy_config
+from eva_bench.run_config import EvalConfig
+from eva_bench.sim.cameras import DEFAULT_RESOLUTION, camera_alias
 from eva_bench.sim.embodiment import PIPER_BIMANUAL
 from eva_bench.sim.env import CONTROL_DT, BimanualEnv
 from eva_bench.store import EpisodeRecord, ResultsStore, RunInfo, SeedCheck
@@ -38,68 +40,12 @@ from eva_bench.workers import map_jobs, worker_env, worker_pool
 log = logging.getLogger(__name__)
 
 VIDEO_CAMERA = "head_camera"
-REWARD_CONFIG_FILE = "reward.json"  # beside an IDM checkpoint: the reward constants (calibrated P0)
 MAX_CANDIDATES_PER_EPISODE = 10  # give up on a task whose expert fails this often
 
 
 def eval_seed_start(seed: int) -> int:
     """First candidate evaluation seed for run seed `seed` (RoboTwin: 100000 * (1 + seed))."""
     return 100000 * (1 + seed)
-
-
-@dataclass
-class EvalConfig:
-    """One evaluation run.
-
-    Args:
-        policy: Registered policy name.
-        tasks: Task names.
-        episodes: Episodes per task (RoboTwin's protocol in the paper: 20).
-        seed: Run seed; evaluation seeds start at 100000 * (1 + seed).
-        run_id: Name of the run in the database; resuming uses the same id.
-        db_path: Results database file.
-        output_dir: Folder for per-episode videos and action logs.
-        workers: Parallel worker processes (each with its own scene).
-        checkpoint: Weights for learned policies.
-        policy_options: Extra keyword arguments for the policy constructor.
-        instruction_kind: "unseen" (RoboTwin's evaluation default) or "seen" instruction templates.
-        save_video: Whether to record the head-camera mp4 of every episode.
-        reward_idm: IDM checkpoint that decodes every episode's head-camera video into the actions whose
-            executability reward is stored with the episode ("" turns rewards off; default: the released IDM
-            when present, see `eva_bench.paths.released_idm_dir`).
-    """
-
-    policy: str
-    tasks: list[str]
-    run_id: str
-    db_path: Path
-    output_dir: Path
-    episodes: int = 20
-    seed: int = 0
-    workers: int = 1
-    checkpoint: str | None = None
-    policy_options: dict = field(default_factory=dict)
-    instruction_kind: str = "unseen"
-    save_video: bool = True
-    reward_idm: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.reward_idm is None:
-            released = released_idm_dir()
-            self.reward_idm = str(released) if (released / "config.json").is_file() else ""
-        if self.reward_idm:
-            from eva_bench.idm.model import IDM
-
-            IDM.load_config(self.reward_idm)  # a missing or corrupt checkpoint fails here, before anything runs
-        if self.episodes < 1:
-            raise ValueError(f"episodes must be >= 1, got {self.episodes}")
-        if self.workers < 1:
-            raise ValueError(f"workers must be >= 1, got {self.workers}")
-        if self.instruction_kind not in ("seen", "unseen"):
-            raise ValueError(f"instruction kind must be 'seen' or 'unseen', got {self.instruction_kind!r}")
-        for task in self.tasks:
-            TASKS.get(task)  # unknown names fail here, before anything runs
-        POLICIES.get(self.policy)
 
 
 @dataclass(frozen=True)
@@ -129,23 +75,28 @@ def evaluate(config: EvalConfig, progress: Progress | None = None) -> RunInfo:
         config: What to evaluate.
         progress: Optional callback `(stage, done, total)` for progress display.
     """
-    policy = make_policy(config.policy, config.checkpoint, **config.policy_options)  # fail fast on bad options
-    # A policy may resolve a default checkpoint itself (idm-oracle: the released IDM); record what it loaded.
-    checkpoint = config.checkpoint or getattr(policy, "checkpoint", None)
+    reward = _scorer(config.reward_idm).describe() if config.reward_idm else {}
     with ResultsStore(config.db_path) as store:
         info = store.start_run(
             RunInfo(
                 run_id=config.run_id,
                 policy=config.policy,
-                checkpoint=checkpoint,
+                checkpoint=config.checkpoint,
+                checkpoint_digest=content_digest(config.checkpoint) if config.checkpoint else "",
+                checkpoint_info=_checkpoint_info(config.checkpoint),
                 seed=config.seed,
                 episodes=config.episodes,
                 instruction_kind=config.instruction_kind,
                 tasks=list(config.tasks),
                 embodiment=PIPER_BIMANUAL.digest(),
                 policy_options=dict(config.policy_options),
+                policy_config=dataclasses.asdict(config.policy_config),
                 eva_bench_version=package_version(),
-                reward_idm=config.reward_idm or "",
+                git_commit=git_commit(),
+                reward_idm=config.reward_idm,
+                reward_idm_digest=reward.get("digest", ""),
+                reward_config=reward,
+                task_versions={task: TASKS.get(task).version for task in config.tasks},
             )
         )
         with worker_pool(config.workers) as pool:
@@ -167,6 +118,18 @@ def evaluate(config: EvalConfig, progress: Progress | None = None) -> RunInfo:
                 if progress:
                     progress("episodes", finished, total)
         return store.get_run(config.run_id) or info
+
+
+def _checkpoint_info(path: str | None) -> dict:
+    """What reports need of an eva-bench checkpoint (kind, config, held-out metrics), stored with the run so
+    no report reads a folder that may have changed since; {} for other checkpoints or none."""
+    if not path:
+        return {}
+    try:
+        checkpoint = read_checkpoint(path)
+    except CheckpointError:
+        return {}  # not an eva-bench checkpoint (e.g. a RoboTwin policy folder): its digest is still stored
+    return {"kind": checkpoint.kind, "config": checkpoint.config, "metrics": checkpoint.metrics}
 
 
 def _resolve_seeds(store: ResultsStore, pool, config: EvalConfig, task: str, progress: Progress | None) -> list[int]:
@@ -237,9 +200,11 @@ _WORKER_POLICIES: dict[tuple, Policy] = {}
 
 
 def _worker_policy(job: EpisodeJob) -> Policy:
+    """This worker's policy for the job, built on first use and kept: one instance per worker process."""
     key = (job.policy, job.checkpoint, job.policy_options)
     if key not in _WORKER_POLICIES:
-        _WORKER_POLICIES[key] = make_policy(job.policy, job.checkpoint, **dict(job.policy_options))
+        cls = POLICIES.get(job.policy)
+        _WORKER_POLICIES[key] = cls(policy_config(job.policy, dict(job.policy_options)), job.checkpoint)
     return _WORKER_POLICIES[key]
 
 
@@ -259,35 +224,41 @@ def play_episode(job: EpisodeJob) -> EpisodeRecord:
     started = time.perf_counter()
     task_cls = TASKS.get(job.task)
     policy = _worker_policy(job)
+    scorer = _scorer(job.reward_idm) if job.reward_idm else None
     cameras = policy.camera_requests()
-    record_frames = job.save_video or bool(job.reward_idm)  # the reward decodes the head-camera video
-    if record_frames:
+    if job.save_video:
         cameras.setdefault(VIDEO_CAMERA, DEFAULT_RESOLUTION)
+    reward_view = None
+    if scorer is not None:  # rendered at the IDM's source, whatever the policy asks for
+        source = scorer.source
+        reward_view = source.camera if cameras.get(source.camera, source.resolution) == source.resolution else \
+            camera_alias(source.camera, source.resolution)
+        cameras[reward_view] = source.resolution
+    recorder = _Recorder(VIDEO_CAMERA if job.save_video else None, reward_view)
     env = worker_env(cameras)
     task = env.reset(task_cls, job.seed)
     instruction = instruction_for(task, job.seed, job.instruction_kind)
-    frames, requested, error = [], [], None
+    requested, error = [], None
     try:
-        obs = _observe(env, policy, instruction, record_frames, frames)
+        obs = _observe(env, policy, instruction, recorder)
         policy.reset(job.task, instruction, job.seed)
         while env.steps < task_cls.step_limit and not env.success:
             chunk = check_chunk(policy.act(obs), job.policy)
             for action in chunk[: policy.execute_steps or len(chunk)]:
                 env.step(action)
                 requested.append(action)
-                if record_frames:
-                    frames.append(env.render(VIDEO_CAMERA))
+                recorder.capture(env)
                 if env.success or env.steps >= task_cls.step_limit:
                     break
             else:
-                obs = _observe(env, policy, instruction, False, frames)
+                obs = _observe(env, policy, instruction, None)
     except Exception as exc:  # a crashing policy fails its episode; the run goes on
         error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         log.warning("%s episode %d (seed %d) failed: %s", job.task, job.episode, job.seed, error)
     video, actions = episode_paths(job.output_dir, job.run_id, job.task, job.episode)
-    video_path = str(_save_video(video, frames)) if job.save_video and frames else None
+    video_path = str(_save_video(video, recorder.video)) if recorder.video else None
     actions_path = str(_save_actions(actions, requested, job))
-    reward = _episode_reward(job.reward_idm, frames) if job.reward_idm and len(frames) > 1 else None
+    reward = scorer.score(np.stack(recorder.reward)) if scorer is not None and len(recorder.reward) > 1 else None
     return EpisodeRecord(
         run_id=job.run_id,
         task=job.task,
@@ -307,39 +278,49 @@ def play_episode(job: EpisodeJob) -> EpisodeRecord:
     )
 
 
-_WORKER_REWARD_MODELS: dict[str, tuple] = {}
+class _Recorder:
+    """The frames an episode keeps: the saved video's camera and the reward scorer's view (None: not kept)."""
+
+    def __init__(self, video_camera: str | None, reward_view: str | None) -> None:
+        self.video_camera, self.reward_view = video_camera, reward_view
+        self.video: list[np.ndarray] = []
+        self.reward: list[np.ndarray] = []
+
+    @property
+    def views(self) -> list[str]:
+        return [v for v in dict.fromkeys([self.video_camera, self.reward_view]) if v]
+
+    def capture(self, env: BimanualEnv, observed: dict | None = None) -> None:
+        """Keep this step's frames (taken from `observed`, an observation's camera dict, when it has them)."""
+        frames = {view: (observed or {}).get(view, {}).get("rgb") for view in self.views}
+        frames = {view: env.render(view) if frame is None else frame for view, frame in frames.items()}
+        if self.video_camera:
+            self.video.append(frames[self.video_camera])
+        if self.reward_view:
+            self.reward.append(frames[self.reward_view])
 
 
-def _episode_reward(checkpoint: str, frames: list[np.ndarray]):
-    """The executability reward (with components) of the executed episode: its head-camera video decoded by
-    the IDM at `checkpoint`, scored with the reward config stored beside it (`reward.json`)."""
-    if checkpoint not in _WORKER_REWARD_MODELS:
+_WORKER_SCORERS: dict[str, object] = {}
+
+
+def _scorer(checkpoint: str):
+    """This process's reward scorer for the IDM at `checkpoint` (loaded once, one torch thread)."""
+    if checkpoint not in _WORKER_SCORERS:
         import torch
 
-        from eva_bench.idm.model import load_idm
-        from eva_bench.idm.reward import RewardConfig
+        from eva_bench.idm.scoring import RewardScorer
 
         torch.set_num_threads(1)  # one worker per core
-        config_path = Path(checkpoint) / REWARD_CONFIG_FILE
-        config = RewardConfig.load(config_path) if config_path.is_file() else RewardConfig()
-        if not config_path.is_file():
-            log.warning("no %s beside the IDM at %s: the reward uses P0 = %s", REWARD_CONFIG_FILE, checkpoint,
-                        config.p0)
-        _WORKER_REWARD_MODELS[checkpoint] = (load_idm(checkpoint), config)
-    from eva_bench.idm.reward import executability
-
-    model, config = _WORKER_REWARD_MODELS[checkpoint]
-    return executability(model.decode_video(np.stack(frames)), config)  # every frame, like `reward calibrate`
+        _WORKER_SCORERS[checkpoint] = RewardScorer.load(checkpoint)
+    return _WORKER_SCORERS[checkpoint]
 
 
-def _observe(env: BimanualEnv, policy: Policy, instruction: str, first_frame: bool, frames: list) -> dict:
-    """The policy's observation; the first call also grabs the video's initial frame."""
+def _observe(env: BimanualEnv, policy: Policy, instruction: str, recorder: _Recorder | None) -> dict:
+    """The policy's observation; with `recorder` (the episode's first call) it also keeps the initial frames."""
     names = list(policy.cameras)
-    if first_frame and VIDEO_CAMERA not in names:
-        names.append(VIDEO_CAMERA)
-    obs = env.get_obs(names)
-    if first_frame:
-        frames.append(obs["observation"][VIDEO_CAMERA]["rgb"])
+    obs = env.get_obs(names + [v for v in (recorder.views if recorder else []) if v not in names])
+    if recorder is not None:
+        recorder.capture(env, obs["observation"])
         obs["observation"] = {k: v for k, v in obs["observation"].items() if k in policy.cameras}
     obs["instruction"] = instruction
     return obs
@@ -356,12 +337,3 @@ def _save_actions(path: Path, requested: list[np.ndarray], job: EpisodeJob) -> P
     with atomic_path(path) as tmp:
         np.savez_compressed(tmp, actions=actions, seed=job.seed, control_dt=CONTROL_DT)
     return path
-
-
-def package_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("eva-bench")
-    except PackageNotFoundError:
-        return "unknown"

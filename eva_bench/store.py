@@ -22,10 +22,16 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION: int = 2
+SCHEMA_VERSION: int = 3
 APP_MARKER = "eva-bench"
 _SQLITE_HEADER = b"SQLite format 3\x00"
-_RUN_KEY_FIELDS = ("policy", "checkpoint", "seed", "instruction_kind", "embodiment", "policy_options", "reward_idm")
+_RUN_KEY_FIELDS = ("policy", "checkpoint", "checkpoint_digest", "seed", "instruction_kind", "embodiment",
+                   "policy_options", "reward_idm", "reward_idm_digest")
+# Added by schema 3 (older runs read as ''/{}): what makes a stored number traceable to the code and models.
+_V3_RUN_COLUMNS = (("checkpoint_digest", "TEXT NOT NULL DEFAULT ''"), ("reward_idm_digest", "TEXT NOT NULL DEFAULT ''"),
+                   ("reward_config", "TEXT NOT NULL DEFAULT '{}'"), ("policy_config", "TEXT NOT NULL DEFAULT '{}'"),
+                   ("task_versions", "TEXT NOT NULL DEFAULT '{}'"), ("checkpoint_info", "TEXT NOT NULL DEFAULT '{}'"))
+_JSON_RUN_FIELDS = ("tasks", "policy_options", "reward_config", "policy_config", "task_versions", "checkpoint_info")
 
 _SUMMARY_SQL = """SELECT task, COUNT(*) AS episodes, SUM(success) AS successes, AVG(steps) AS mean_steps,
     COUNT(error) AS errors, AVG(reward) AS mean_reward FROM episodes WHERE run_id = ? GROUP BY task ORDER BY task"""
@@ -34,7 +40,10 @@ _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS runs (run_id TEXT PRIMARY KEY, policy TEXT NOT NULL, checkpoint TEXT,
         seed INTEGER NOT NULL, episodes INTEGER NOT NULL, instruction_kind TEXT NOT NULL, tasks TEXT NOT NULL,
         embodiment TEXT NOT NULL, policy_options TEXT NOT NULL, eva_bench_version TEXT NOT NULL,
-        git_commit TEXT NOT NULL, created_at TEXT NOT NULL, reward_idm TEXT NOT NULL DEFAULT '')""",
+        git_commit TEXT NOT NULL, created_at TEXT NOT NULL, reward_idm TEXT NOT NULL DEFAULT '',
+        checkpoint_digest TEXT NOT NULL DEFAULT '', reward_idm_digest TEXT NOT NULL DEFAULT '',
+        reward_config TEXT NOT NULL DEFAULT '{}', policy_config TEXT NOT NULL DEFAULT '{}',
+        task_versions TEXT NOT NULL DEFAULT '{}', checkpoint_info TEXT NOT NULL DEFAULT '{}')""",
     """CREATE TABLE IF NOT EXISTS episodes (id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, task TEXT NOT NULL,
         task_version INTEGER NOT NULL, episode INTEGER NOT NULL, seed INTEGER NOT NULL, instruction TEXT NOT NULL,
         success INTEGER NOT NULL, steps INTEGER NOT NULL, step_limit INTEGER NOT NULL, wall_time_s REAL NOT NULL,
@@ -58,7 +67,12 @@ class RunMismatchError(StoreError):
 
 @dataclass
 class RunInfo:
-    """Settings of one evaluation run; `episodes` is the requested number of episodes per task."""
+    """Settings of one evaluation run; `episodes` is the requested number of episodes per task.
+
+    The digests name exactly which weights produced the run's numbers (`eva_bench.checkpoint`): a resumed run
+    must use the same ones, and reports read the reward constants from `reward_config`, never from a
+    checkpoint folder that may have been replaced since.
+    """
 
     run_id: str
     policy: str
@@ -73,6 +87,12 @@ class RunInfo:
     git_commit: str = ""
     created_at: str = ""  # ISO time, filled in by start_run when empty
     reward_idm: str = ""  # IDM checkpoint that scored the episodes' rewards ("" : none)
+    checkpoint_digest: str = ""  # content digest of the policy's checkpoint ("" : none)
+    reward_idm_digest: str = ""  # content digest of the reward IDM ("" : none)
+    reward_config: dict = field(default_factory=dict)  # the reward scorer: source camera/resolution, constants
+    policy_config: dict = field(default_factory=dict)  # every field of the policy's config, defaults included
+    task_versions: dict = field(default_factory=dict)  # task -> version the run's episodes were played at
+    checkpoint_info: dict = field(default_factory=dict)  # an eva-bench checkpoint's kind, config and metrics
 
 
 @dataclass
@@ -130,16 +150,18 @@ def _insert(conn: sqlite3.Connection, verb: str, table: str, values: dict[str, A
 
 def _migrate(conn: sqlite3.Connection, version: int) -> None:
     """Upgrade a database of schema `version` in place (inside the caller's write transaction)."""
-    if version < 2:  # v2: runs.reward_idm; older runs did not record it ("")
-        columns = {r[1] for r in conn.execute("PRAGMA table_info(runs)")}
-        if "reward_idm" not in columns:
-            conn.execute("ALTER TABLE runs ADD COLUMN reward_idm TEXT NOT NULL DEFAULT ''")
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(runs)")}
+    if version < 2 and "reward_idm" not in columns:  # v2: runs.reward_idm; older runs did not record it ("")
+        conn.execute("ALTER TABLE runs ADD COLUMN reward_idm TEXT NOT NULL DEFAULT ''")
+    if version < 3:  # v3: checkpoint digests, reward scorer, full policy config, task versions
+        for name, kind in _V3_RUN_COLUMNS:
+            if name not in columns:
+                conn.execute(f"ALTER TABLE runs ADD COLUMN {name} {kind}")
     conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
 
 
 def _run_from_row(row: sqlite3.Row) -> RunInfo:
-    options = json.loads(row["policy_options"])
-    return RunInfo(**{**dict(row), "tasks": json.loads(row["tasks"]), "policy_options": options})
+    return RunInfo(**{**dict(row), **{name: json.loads(row[name]) for name in _JSON_RUN_FIELDS}})
 
 
 def _episode_from_row(row: sqlite3.Row) -> EpisodeRecord:
@@ -265,8 +287,9 @@ class ResultsStore:
             union (stored first); its version, commit and creation time stay those of the first start.
 
         Raises:
-            RunMismatchError: The run id exists with a different policy, checkpoint, seed, instruction kind,
-                embodiment, policy options or reward IDM.
+            RunMismatchError: The run id exists with a different policy, checkpoint (path or digest), seed,
+                instruction kind, embodiment, policy options or reward IDM (path or digest), or a task of the run
+                changed version since its episodes were played.
             ValueError: `instruction_kind` is not "seen" or "unseen".
         """
         if info.instruction_kind not in ("seen", "unseen"):
@@ -274,24 +297,29 @@ class ResultsStore:
         requested = RunInfo(**{
             **asdict(info), "seed": int(info.seed), "episodes": int(info.episodes),
             "tasks": list(dict.fromkeys(info.tasks)), "created_at": info.created_at or _now(),
-            "policy_options": json.loads(_dumps(info.policy_options)),  # as read back, so they compare equal
+            # as read back, so they compare equal
+            **{name: json.loads(_dumps(getattr(info, name))) for name in _JSON_RUN_FIELDS if name != "tasks"},
         })
         with self._write() as conn:
             row = conn.execute("SELECT * FROM runs WHERE run_id = ?", (info.run_id,)).fetchone()
             if row is None:
-                values = {**asdict(requested), "tasks": _dumps(requested.tasks)}
-                _insert(conn, "INSERT", "runs", {**values, "policy_options": _dumps(requested.policy_options)})
+                values = {**asdict(requested), **{n: _dumps(getattr(requested, n)) for n in _JSON_RUN_FIELDS}}
+                _insert(conn, "INSERT", "runs", values)
                 logger.info("started run %s", info.run_id)
                 return requested
             stored = _run_from_row(row)
             diffs = [f"{n}: stored {getattr(stored, n)!r}, requested {getattr(requested, n)!r}"
                      for n in _RUN_KEY_FIELDS if getattr(stored, n) != getattr(requested, n)]
+            diffs += [f"task {task} version: stored {stored.task_versions[task]}, now {version} (its rule or scene "
+                      "changed; start a new run id)" for task, version in requested.task_versions.items()
+                      if stored.task_versions.get(task, version) != version]
             if diffs:
                 raise RunMismatchError(f"run {info.run_id!r} exists with different settings: " + "; ".join(diffs))
             stored.episodes = max(stored.episodes, requested.episodes)
             stored.tasks = list(dict.fromkeys([*stored.tasks, *requested.tasks]))
-            update = (stored.episodes, _dumps(stored.tasks), stored.run_id)
-            conn.execute("UPDATE runs SET episodes = ?, tasks = ? WHERE run_id = ?", update)
+            stored.task_versions = {**requested.task_versions, **stored.task_versions}
+            update = (stored.episodes, _dumps(stored.tasks), _dumps(stored.task_versions), stored.run_id)
+            conn.execute("UPDATE runs SET episodes = ?, tasks = ?, task_versions = ? WHERE run_id = ?", update)
             logger.info("resuming run %s", info.run_id)
             return stored
 

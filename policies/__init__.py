@@ -1,7 +1,15 @@
 """Built-in policies, one module each (installed as `eva_bench.policies`).
 
-Importing this package registers them; third-party policies register through the `eva_bench.policies`
-entry-point group instead.
+Importing this package registers them lazily by module path (`register_builtin`): a policy's module, and
+whatever heavy library it needs, is imported only when the policy is used. Third-party policies register
+through the `eva_bench.policies` entry-point group instead. A new built-in policy: one module here with a
+`PolicyConfig` dataclass and a `Policy` subclass, plus one line below.
 """
 
-from . import expert, idle, idm_oracle, random_policy  # noqa: F401
+from eva_bench.policy import register_builtin
+
+register_builtin("expert", "expert:ExpertPolicy", "The task's scripted expert, replayed as chunks (an upper bound).")
+register_builtin("idle", "idle:IdlePolicy", "Holds the initial pose: the arms never move (a lower bound).")
+register_builtin("random", "random_policy:RandomPolicy", "Uniformly random joint targets, seeded per episode.")
+register_builtin("idm-oracle", "idm_oracle:IDMOraclePolicy",
+                 "The IDM decoding the expert's ground-truth video, executed open-loop (paper Table 4).")

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from eva_bench.policy import Policy, register_policy
+from eva_bench.policy import Policy
 
 
-@register_policy
 class IdlePolicy(Policy):
     """Commands the current joint targets forever: the arms never move."""
 

@@ -2,47 +2,61 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
 
 from eva_bench.expert import replay, run_expert
 from eva_bench.paths import released_idm_dir
-from eva_bench.policy import Policy, register_policy
+from eva_bench.policy import Policy, PolicyConfig
 from eva_bench.sim.cameras import parse_resolution
 from eva_bench.sim.embodiment import PIPER_BIMANUAL
 
-SOURCE_FILE = "source.json"  # written next to a released checkpoint: how its training data was recorded
+
+@dataclass
+class IDMOracleConfig(PolicyConfig):
+    """Settings of the `idm-oracle` policy.
+
+    Args:
+        video_size: "WIDTHxHEIGHT" of the rendered ground-truth video; empty: the resolution the IDM's training
+            frames were recorded at (its checkpoint's provenance), which is what the IDM is meant to see.
+    """
+
+    video_size: str = ""
+
+    def __post_init__(self) -> None:
+        if self.video_size:
+            parse_resolution(self.video_size)  # a malformed size fails here, before any episode
 
 
-@register_policy
 class IDMOraclePolicy(Policy):
     """Decodes the ground-truth video of the expert solving the same seed with the IDM, then executes it.
 
-    On `reset` the scripted expert solves the episode's task and seed in a private scene; its head-camera video
-    is rendered (at the resolution the IDM's training data was recorded at) and decoded frame by frame into
-    actions, which are returned as one open-loop chunk. Success therefore measures how faithfully the IDM turns
-    a valid video into executable actions: the upper bound of any video-based policy using this IDM.
-
-    Args:
-        checkpoint: IDM checkpoint folder (default: `$EVA_BENCH_IDM` or the released `results/checkpoints/idm`).
-        video_size: "WIDTHxHEIGHT" of the rendered ground-truth video (default: the checkpoint's `source.json`,
-            else the IDM's input size).
+    On `reset` the scripted expert solves the episode's task and seed in a private scene; its video from the
+    IDM's source camera is rendered and decoded frame by frame into actions, which are returned as one
+    open-loop chunk. Success therefore measures how faithfully the IDM turns a valid video into executable
+    actions: the upper bound of any video-based policy using this IDM. The checkpoint (`--checkpoint`) is an
+    IDM folder; default `$EVA_BENCH_IDM` or the released IDM.
     """
 
     name = "idm-oracle"
+    config_class = IDMOracleConfig
 
-    def __init__(self, checkpoint: str | None = None, video_size: str | None = None) -> None:
-        from eva_bench.idm.model import load_idm
+    def __init__(self, config: IDMOracleConfig | None = None, checkpoint: str | None = None) -> None:
+        from eva_bench.idm.scoring import RewardScorer
 
-        folder = Path(checkpoint) if checkpoint else released_idm_dir()
-        super().__init__(str(folder))
-        self.model = load_idm(folder)
-        self.video_size = _video_size(folder, video_size, self.model.config)
+        super().__init__(config, checkpoint)
+        self.scorer = RewardScorer.load(self.checkpoint)
+        source = self.scorer.source
+        self.camera = source.camera
+        self.video_size = parse_resolution(self.config.video_size) if self.config.video_size else source.resolution
         self._env = None
         self._actions = np.zeros((0, 14), np.float32)
         self._done = False
+
+    @classmethod
+    def resolve_checkpoint(cls, checkpoint: str | None) -> str:
+        return str(checkpoint or released_idm_dir())
 
     def reset(self, task: str, instruction: str, seed: int) -> None:
         from eva_bench.sim.env import BimanualEnv
@@ -51,12 +65,12 @@ class IDMOraclePolicy(Policy):
         if not plan.solvable:
             raise RuntimeError(f"the expert cannot solve {task} seed {seed}: {plan.reason}")
         if self._env is None:
-            self._env = BimanualEnv(cameras={"head_camera": self.video_size})
-        video = np.stack([row["observation"]["head_camera"]["rgb"] for row in replay(self._env, task, seed,
-                                                                                    plan.actions)])
+            self._env = BimanualEnv(cameras={self.camera: self.video_size})
+        rows = replay(self._env, task, seed, plan.actions)
+        video = np.stack([row["observation"][self.camera]["rgb"] for row in rows])
         # Row 0 is the initial frame; row t >= 1 is the action that led to frame t. Decoded values beyond the
         # joint and gripper ranges are clipped, as the robot's controller would.
-        decoded = self.model.decode_video(video)[1:]
+        decoded = self.scorer.decode(video)[1:]
         self._actions = np.clip(decoded, PIPER_BIMANUAL.action_lower(), PIPER_BIMANUAL.action_upper()).astype(
             np.float32)
         self._done = False
@@ -66,12 +80,3 @@ class IDMOraclePolicy(Policy):
             return obs["joint_action"]["vector"][None].astype(np.float32)
         self._done = True
         return self._actions
-
-
-def _video_size(folder: Path, given: str | None, config: dict) -> tuple[int, int]:
-    if given:
-        return parse_resolution(given)
-    source = folder / SOURCE_FILE
-    if source.is_file():
-        return tuple(json.loads(source.read_text())["resolution"])
-    return int(config["width"]), int(config["height"])

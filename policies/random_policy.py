@@ -2,28 +2,38 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from eva_bench.policy import Policy, register_policy
+from eva_bench.policy import Policy, PolicyConfig
 from eva_bench.sim.embodiment import PIPER_BIMANUAL
 
 
-@register_policy
-class RandomPolicy(Policy):
-    """Draws a new random target within the joint limits every `hold` steps (the environment's speed limits
-    turn it into a random walk). Seeded by the evaluation seed, so runs are reproducible.
+@dataclass
+class RandomConfig(PolicyConfig):
+    """Settings of the `random` policy.
 
     Args:
-        hold: Control steps each random target is held (default 10).
+        hold: Control steps each random target is held (>= 1).
     """
 
-    name = "random"
+    hold: int = 10
 
-    def __init__(self, checkpoint: str | None = None, hold: int = 10) -> None:
-        super().__init__(checkpoint)
-        if int(hold) < 1:
-            raise ValueError(f"hold must be >= 1, got {hold}")
-        self.hold = int(hold)
+    def __post_init__(self) -> None:
+        if self.hold < 1:
+            raise ValueError(f"hold must be >= 1, got {self.hold}")
+
+
+class RandomPolicy(Policy):
+    """Draws a new random target within the joint limits every `hold` steps (the environment's speed limits
+    turn it into a random walk). Seeded by the evaluation seed, so runs are reproducible."""
+
+    name = "random"
+    config_class = RandomConfig
+
+    def __init__(self, config: RandomConfig | None = None, checkpoint: str | None = None) -> None:
+        super().__init__(config, checkpoint)
         self._rng = np.random.default_rng(0)
         self._low, self._high = PIPER_BIMANUAL.action_lower(), PIPER_BIMANUAL.action_upper()
 
@@ -32,4 +42,4 @@ class RandomPolicy(Policy):
 
     def act(self, obs: dict) -> np.ndarray:
         target = self._rng.uniform(self._low, self._high).astype(np.float32)
-        return np.repeat(target[None], self.hold, axis=0)
+        return np.repeat(target[None], self.config.hold, axis=0)

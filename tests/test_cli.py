@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from eva_bench.cli.common import split_tasks as _split_tasks
-from eva_bench.cli.run import _options
+from eva_bench.cli.run import option_pairs
 from eva_bench.errors import UserError
 from eva_bench.store import EpisodeRecord, ResultsStore, RunInfo
 
@@ -131,6 +131,8 @@ def test_episodes_zero_is_a_usage_error(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("flag", "value", "mentioned"),
     [("--instructions", "sometimes", "'sometimes'"), ("--policy-option", "novalue", "'novalue'"),
+     ("--policy-option", "speed=3", "policy 'idle' has no option 'speed'; valid options: none"),
+     ("--reward-idm", "/no/such/idm", "cannot load the reward IDM: no idm checkpoint at /no/such/idm"),
      ("--tasks", " , ", "--tasks is empty")],
 )
 def test_bad_run_flag_values(tmp_path: Path, flag: str, value: str, mentioned: str) -> None:
@@ -140,14 +142,14 @@ def test_bad_run_flag_values(tmp_path: Path, flag: str, value: str, mentioned: s
     assert_nothing_written(tmp_path)
 
 
-def test_policy_option_parsing() -> None:
-    assert _options([]) == {}
-    parsed = _options(["n=3", "scale=0.25", "on=true", "off=False", "name=abc", "expr=a=b", "neg=-2"])
-    assert parsed == {"n": 3, "scale": 0.25, "on": True, "off": False, "name": "abc", "expr": "a=b", "neg": -2}
-    assert type(parsed["n"]) is int
-    assert type(parsed["scale"]) is float
-    with pytest.raises(UserError, match="KEY=VALUE"):
-        _options(["n=1", "novalue"])
+def test_policy_option_pairs_keep_text_for_the_config_to_parse() -> None:
+    assert option_pairs([]) == {}
+    parsed = option_pairs(["n=3", "on=true", "expr=a=b", " name =abc"])
+    assert parsed == {"n": "3", "on": "true", "expr": "a=b", "name": "abc"}
+    with pytest.raises(UserError, match="KEY=VALUE, got 'novalue'"):
+        option_pairs(["n=1", "novalue"])
+    with pytest.raises(UserError, match="KEY=VALUE, got '=3'"):
+        option_pairs(["=3"])
 
 
 def test_split_tasks() -> None:
@@ -220,8 +222,13 @@ def populated_db(tmp_path: Path) -> Path:
         store.start_run(RunInfo(run_id="older", policy="random", checkpoint=None, seed=1, episodes=2,
                                 instruction_kind="seen", tasks=["click_bell"], embodiment="test",
                                 created_at="2000-01-01T00:00:00+00:00"))
-        store.start_run(RunInfo(run_id="r1", policy="idle", checkpoint=None, seed=0, episodes=EPISODES_PER_TASK,
-                                instruction_kind="unseen", tasks=RUN_TASKS, embodiment="test"))
+        store.start_run(RunInfo(run_id="r1", policy="idle", checkpoint="/ck/policy", seed=0,
+                                episodes=EPISODES_PER_TASK, instruction_kind="unseen", tasks=RUN_TASKS,
+                                embodiment="test", checkpoint_digest="sha256:" + "ab" * 32, git_commit="c0ffee",
+                                reward_idm="/ck/idm", reward_idm_digest="sha256:" + "cd" * 32,
+                                reward_config={"camera": "head_camera", "resolution": [160, 120],
+                                               "reward_config": {"p0": 2592.0}},
+                                task_versions=dict.fromkeys(RUN_TASKS, 2)))
         for task, results in OUTCOMES.items():
             for i, success in enumerate(results):
                 store.add_episode(EpisodeRecord(
@@ -235,8 +242,18 @@ def task_rates() -> dict[str, float]:
     return {task: sum(results) / len(results) for task, results in OUTCOMES.items()}
 
 
-def test_results_show_markdown(tmp_path: Path, populated_db: Path) -> None:
+def test_results_show_prints_the_run_settings(tmp_path: Path, populated_db: Path) -> None:
     proc = cli(tmp_path, "results", "show", "--run-id", "r1", "--db", str(populated_db))
+    assert proc.returncode == 0, proc.stderr
+    settings = proc.stdout.split("\n\n")[0]
+    assert "- checkpoint: /ck/policy (digest abababababab)" in settings
+    assert "- reward IDM: /ck/idm (digest cdcdcdcdcdcd), head_camera 160x120, P0 2592" in settings
+    assert "commit c0ffee" in settings and "- task versions: all 2" in settings
+    assert "3 episodes per task, seed 0, unseen instructions, 3 task(s)" in settings
+
+
+def test_results_show_markdown(tmp_path: Path, populated_db: Path) -> None:
+    proc = cli(tmp_path, "results", "show", "--run-id", "r1", "--no-settings", "--db", str(populated_db))
     assert proc.returncode == 0, proc.stderr
     rows = {}
     for line in proc.stdout.splitlines()[2:]:

@@ -12,9 +12,10 @@ from eva_bench.errors import UserError
 from eva_bench.expert import run_expert
 from eva_bench.idm.model import IDM, CheckpointError
 from eva_bench.idm.reward import RewardConfig
+from eva_bench.idm.scoring import REWARD_CONFIG_FILE
 from eva_bench.policy import make_policy
 from eva_bench.report.idm import table4, table_s2, write_idm_report
-from eva_bench.runner import REWARD_CONFIG_FILE, EvalConfig, evaluate
+from eva_bench.runner import EvalConfig, evaluate
 from eva_bench.store import EpisodeRecord, ResultsStore, RunInfo
 
 
@@ -54,7 +55,7 @@ def test_rewards_can_be_turned_off(tmp_path) -> None:
 def test_a_bad_reward_checkpoint_fails_before_running(tmp_path) -> None:
     (tmp_path / "ckpt").mkdir()
     (tmp_path / "ckpt" / "config.json").write_text("{not json")
-    with pytest.raises(CheckpointError, match="corrupt"):
+    with pytest.raises(UserError, match=r"cannot load the reward IDM: .*config.json is corrupt .*--reward-idm none"):
         EvalConfig(policy="idle", tasks=["click_bell"], run_id="r", db_path=tmp_path / "r.sqlite",
                    output_dir=tmp_path / "out", reward_idm=str(tmp_path / "ckpt"))
     assert not (tmp_path / "r.sqlite").exists()
@@ -82,7 +83,7 @@ def test_a_run_records_the_checkpoint_the_oracle_loaded(tmp_path, untrained_idm,
 
 
 def test_idm_oracle_without_a_checkpoint_explains(tmp_path) -> None:
-    with pytest.raises(CheckpointError, match="train one"):
+    with pytest.raises(CheckpointError, match=r"no idm checkpoint at .*none: .*config.json is missing \(`eva-bench"):
         make_policy("idm-oracle", checkpoint=str(tmp_path / "none"))
 
 
@@ -121,6 +122,11 @@ def test_idm_tables(tmp_path) -> None:
         assert "| **average** | 4/8 | 50.00% |" in written[0].read_text()
         store.start_run(RunInfo(run_id="exp", policy="expert", checkpoint=None, seed=0, episodes=1,
                                 instruction_kind="unseen", tasks=["a"], embodiment="test"))
+        # Runs of schema 3 carry their IDM's config and metrics: the folder is no longer needed.
+        store.start_run(RunInfo(run_id="recorded", policy="idm-oracle", checkpoint=str(tmp_path / "gone"), seed=0,
+                                episodes=1, instruction_kind="unseen", tasks=["a"], embodiment="test",
+                                checkpoint_info={"config": {"pooling": "avg"}, "metrics": {"accuracy": 0.5}}))
+        assert table_s2(store, ["recorded"])[["pooling", "test_accuracy"]].values.tolist() == [["avg", 0.5]]
         with pytest.raises(UserError, match="not 'idm-oracle'"):
             table4(store, "exp")
         with pytest.raises(UserError, match="no run"):

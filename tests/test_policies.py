@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
-from eva_bench.policy import POLICIES, Policy, check_chunk, make_policy
+from eva_bench.configs import field_docs
+from eva_bench.errors import UserError
+from eva_bench.policy import POLICIES, Policy, check_chunk, make_policy, policy_config, register_builtin
 from eva_bench.registry import Registry
 from eva_bench.sim.embodiment import PIPER_BIMANUAL
 from eva_bench.sim.env import BimanualEnv
@@ -52,12 +58,45 @@ def test_random_policy_is_seeded() -> None:
     assert not np.array_equal(a.act(obs), b.act(obs))
 
 
-def test_policy_options_are_checked() -> None:
-    assert make_policy("expert", chunk_size=5).chunk_size == 5
-    with pytest.raises(TypeError):
+def test_policy_options_are_parsed_against_the_config_dataclass() -> None:
+    assert make_policy("expert", chunk_size=5).config.chunk_size == 5
+    assert policy_config("expert", {"chunk_size": "7"}).chunk_size == 7  # strings from the command line
+    assert policy_config("random", {}).hold == 10  # defaults come from the dataclass
+    with pytest.raises(UserError, match=r"policy 'idle' has no option 'speed'; valid options: none"):
         make_policy("idle", speed=3)
-    with pytest.raises(ValueError):
+    with pytest.raises(UserError, match=r"no option 'chunk'; valid options: chunk_size \(int, default 25\)"):
+        policy_config("expert", {"chunk": "5"})
+    with pytest.raises(UserError, match=r"chunk_size='five': expected an integer"):
+        policy_config("expert", {"chunk_size": "five"})
+    with pytest.raises(UserError, match="chunk_size must be >= 1, got 0"):
         make_policy("expert", chunk_size=0)
+    with pytest.raises(UserError, match="a resolution looks like 320x240"):
+        policy_config("idm-oracle", {"video_size": "big"})
+
+
+@pytest.mark.parametrize("name", POLICIES.names())
+def test_every_config_field_is_documented(name) -> None:
+    cls = POLICIES.get(name)
+    fields = [f.name for f in dataclasses.fields(cls.config_class)]
+    docs = field_docs(cls.config_class)
+    assert [f for f in fields if not docs.get(f)] == [], f"{name}: undocumented config fields"
+
+
+def test_listing_policies_imports_no_policy_module() -> None:
+    code = ("import sys; from eva_bench.policy import POLICIES; "
+            "print([POLICIES.summary(n) != '' for n in POLICIES.names()]); "
+            "print(sorted(m for m in sys.modules if m.startswith('eva_bench.policies.') or m in ('torch', 'sapien')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
+    assert out[0] == str([True] * len(POLICIES.names()))
+    assert out[1] == "[]"
+
+
+def test_lazy_builtin_must_be_the_named_policy() -> None:
+    registry = Registry("policy", "json")  # any importable package: nothing of ours registers into it
+    register_builtin("idle2", "idle:IdlePolicy", "holds still", registry)
+    assert registry.summary("idle2") == "holds still"  # listed without importing the module
+    with pytest.raises(TypeError, match="idle:IdlePolicy is not the Policy subclass named 'idle2'"):
+        registry.get("idle2")
 
 
 def test_check_chunk_rejects_bad_output() -> None:

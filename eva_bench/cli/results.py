@@ -16,18 +16,22 @@ app = typer.Typer(help="Read the results database.", no_args_is_help=True)
 def results_show(
     run_id: Annotated[str, typer.Option(help="The run to show.")],
     format: Annotated[str, typer.Option("--format", help="md or csv.")] = "md",  # noqa: A002
+    settings: Annotated[bool, typer.Option(help="Print the run's settings above the table (md only).")] = True,
     db: DbOption = None,
 ) -> None:
-    """Per-task success table of a run."""
-    from eva_bench.report.tables import success_table
+    """A run's settings (policy, checkpoint and reward IDM with digests, commit) and its per-task success table."""
+    from eva_bench.report.tables import run_settings, success_table
     from eva_bench.store import ResultsStore
 
     if format not in ("md", "csv"):
         raise UserError(f"--format must be md or csv, got {format!r}")
     with ResultsStore(db_path(db), create=False) as store:
-        if store.get_run(run_id) is None:
+        info = store.get_run(run_id)
+        if info is None:
             known = ", ".join(r.run_id for r in store.list_runs()) or "none"
             raise UserError(f"no run {run_id!r} in {db_path(db)}; runs: {known}")
+        if settings and format == "md":
+            typer.echo(run_settings(info))
         typer.echo(success_table(store.summary(run_id), format), nl=False)
 
 

@@ -18,7 +18,8 @@ def reward_calibrate(
     out: Annotated[Path, typer.Option(help="Reward config JSON to write.")],
     checkpoint: Annotated[Path | None, typer.Option(help="IDM checkpoint: decode the episodes' videos with it "
                                                           "instead of using their recorded actions.")] = None,
-    camera: Annotated[str, typer.Option(help="Camera decoded by the IDM.")] = "head_camera",
+    camera: Annotated[str | None, typer.Option(help="Camera decoded by the IDM (default: the camera it was "
+                                                    "trained on).")] = None,
     tasks: Annotated[str | None, typer.Option(help="Comma-separated tasks (default: all found).")] = None,
     base: Annotated[Path | None, typer.Option(help="Reward config JSON to take the other constants from.")] = None,
     quantile: Annotated[float, typer.Option(help="Quantile of the penalties that becomes P0 (median: 0.5).")] = 0.5,
@@ -40,13 +41,14 @@ def reward_calibrate(
         sequences = [read_episode(p, cameras=[]).vector for p in paths]
         source = "recorded actions"
     else:
-        from eva_bench.idm.model import load_idm
+        from eva_bench.idm.scoring import RewardScorer
 
-        model = load_idm(checkpoint)
+        scorer = RewardScorer.load(checkpoint)
+        camera = camera or scorer.source.camera
         sequences = []
         with typer.progressbar(paths, label="decoding") as bar:
             for path in bar:
-                sequences.append(model.decode_video(read_episode(path, [camera]).cameras[camera].frames()))
+                sequences.append(scorer.decode(read_episode(path, [camera]).cameras[camera].frames()))
         source = f"IDM {checkpoint} on {camera}"
     result = calibrate(sequences, config, quantile)
     result.config.save(out)

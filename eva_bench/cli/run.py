@@ -10,58 +10,50 @@ import typer
 
 from eva_bench import paths
 from eva_bench.cli.common import DbOption, ProgressBars, db_path, split_tasks
+from eva_bench.configs import field_default, field_docs
 from eva_bench.errors import UserError
+from eva_bench.run_config import EvalConfig
 
 
-def _options(pairs: list[str]) -> dict:
-    """Parse KEY=VALUE policy options; values are read as int, float, bool or string."""
+def option_pairs(pairs: list[str]) -> dict[str, str]:
+    """KEY=VALUE texts -> {KEY: VALUE}; the values are parsed later, against the policy's config dataclass."""
     options = {}
     for pair in pairs:
-        if "=" not in pair:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
             raise UserError(f"--policy-option must look like KEY=VALUE, got {pair!r}")
-        key, value = pair.split("=", 1)
-        for cast in (int, float):
-            try:
-                options[key] = cast(value)
-                break
-            except ValueError:
-                continue
-        else:
-            options[key] = {"true": True, "false": False}.get(value.lower(), value)
+        options[key.strip()] = value
     return options
 
 
+def _help(name: str, extra: str = "") -> str:
+    return f"{field_docs(EvalConfig)[name]}{extra}"
+
+
 def run(
-    policy: Annotated[str, typer.Option(help="Policy name (see `eva-bench policies list`).")],
+    policy: Annotated[str, typer.Option(help=_help("policy"))],
     tasks: Annotated[str, typer.Option(help="'all' or comma-separated task names.")] = "all",
-    episodes: Annotated[int, typer.Option(min=1, help="Episodes per task.")] = 20,
-    seed: Annotated[int, typer.Option(min=0, help="Run seed: evaluation seeds start at 100000*(1+seed).")] = 0,
-    workers: Annotated[int, typer.Option(min=1, help="Parallel worker processes, each with its own scene.")] = 1,
-    run_id: Annotated[
-        str | None, typer.Option(help="Run name; give an existing one to resume it. Default: POLICY-TIMESTAMP.")
-    ] = None,
-    checkpoint: Annotated[str | None, typer.Option(help="Weights for learned policies.")] = None,
+    episodes: Annotated[int, typer.Option(min=1, help=_help("episodes"))] = field_default(EvalConfig, "episodes"),
+    seed: Annotated[int, typer.Option(min=0, help=_help("seed"))] = field_default(EvalConfig, "seed"),
+    workers: Annotated[int, typer.Option(min=1, help=_help("workers"))] = field_default(EvalConfig, "workers"),
+    run_id: Annotated[str | None, typer.Option(help=_help("run_id", " Default: POLICY-TIMESTAMP."))] = None,
+    checkpoint: Annotated[str | None, typer.Option(help=_help("checkpoint"))] = None,
     policy_option: Annotated[
-        list[str] | None, typer.Option("--policy-option", help="KEY=VALUE passed to the policy; repeatable.")
+        list[str] | None, typer.Option("--policy-option", help="KEY=VALUE, repeatable: " + _help("policy_options"))
     ] = None,
-    instructions: Annotated[
-        str, typer.Option(help="Instruction templates: 'unseen' (RoboTwin eval) or 'seen'.")
-    ] = "unseen",
+    instructions: Annotated[str, typer.Option(help=_help("instruction_kind"))] = field_default(
+        EvalConfig, "instruction_kind"),
     out: Annotated[
-        Path | None, typer.Option(help=f"Folder for videos and action logs (default {paths.default_output_dir()}).")
+        Path | None, typer.Option(help=_help("output_dir", f" Default: {paths.default_output_dir()}."))
     ] = None,
-    video: Annotated[bool, typer.Option(help="Record the head-camera video of every episode.")] = True,
-    reward_idm: Annotated[
-        str | None,
-        typer.Option(help="IDM checkpoint whose decoding of each episode's video gives the stored executability "
-                          "reward; 'none' turns rewards off. Default: $EVA_BENCH_IDM or the released IDM."),
-    ] = None,
+    video: Annotated[bool, typer.Option(help=_help("save_video"))] = field_default(EvalConfig, "save_video"),
+    reward_idm: Annotated[str | None, typer.Option(help=_help("reward_idm"))] = None,
     db: DbOption = None,
 ) -> None:
     """Evaluate a policy on tasks by RoboTwin's protocol; every episode is stored as it finishes."""
     from eva_bench.doctor import require_rendering
     from eva_bench.report.tables import success_table
-    from eva_bench.runner import EvalConfig, evaluate
+    from eva_bench.runner import evaluate
     from eva_bench.store import ResultsStore
 
     run_id = run_id or f"{policy}-{datetime.now():%Y%m%d-%H%M%S}"
@@ -75,10 +67,10 @@ def run(
         seed=seed,
         workers=workers,
         checkpoint=checkpoint,
-        policy_options=_options(policy_option or []),
+        policy_options=option_pairs(policy_option or []),
         instruction_kind=instructions,
         save_video=video,
-        reward_idm="" if (reward_idm or "").lower() == "none" else reward_idm,
+        reward_idm=reward_idm,
     )
     require_rendering()
     typer.echo(f"run {run_id}: policy {policy}, {len(config.tasks)} task(s) x {episodes} episodes -> {config.db_path}")

@@ -1,25 +1,29 @@
 """The paper's IDM tables from the results database: Table 4 (per-task success of the IDM oracle) and
 Table S2 (spatial softmax vs average pooling: held-out accuracy and oracle success).
 
-Success numbers come from `idm-oracle` runs in the database; a run's checkpoint folder supplies the model's
-pooling (`config.json`) and its held-out test accuracy (`metrics.json`, written by `eva-bench train idm`).
+Every number comes from the database: success from the episodes of `idm-oracle` runs, the IDM's pooling and
+held-out test accuracy from the checkpoint info the run recorded when it started (config and metrics of the
+checkpoint it loaded), never from a checkpoint folder that may have been replaced since.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import math
 from pathlib import Path
 
 import pandas as pd
 
 from eva_bench.errors import UserError
-from eva_bench.store import ResultsStore
+from eva_bench.store import ResultsStore, RunInfo
+
+log = logging.getLogger(__name__)
 
 ORACLE_POLICY = "idm-oracle"
 
 
-def _oracle_summary(store: ResultsStore, run_id: str) -> tuple[pd.DataFrame, str]:
+def _oracle_summary(store: ResultsStore, run_id: str) -> tuple[pd.DataFrame, RunInfo]:
     run = store.get_run(run_id)
     if run is None:
         known = ", ".join(r.run_id for r in store.list_runs() if r.policy == ORACLE_POLICY) or "none"
@@ -27,7 +31,7 @@ def _oracle_summary(store: ResultsStore, run_id: str) -> tuple[pd.DataFrame, str
     if run.policy != ORACLE_POLICY:
         raise UserError(f"run {run_id!r} evaluated policy {run.policy!r}, not {ORACLE_POLICY!r}")
     summary = store.summary(run_id)
-    return summary[summary["episodes"] > 0], run.checkpoint or ""
+    return summary[summary["episodes"] > 0], run
 
 
 def table4(store: ResultsStore, run_id: str) -> pd.DataFrame:
@@ -45,9 +49,8 @@ def table_s2(store: ResultsStore, run_ids: list[str]) -> pd.DataFrame:
     """One row per oracle run: its IDM's pooling, held-out test accuracy and mean MAE, and oracle success."""
     rows = []
     for run_id in run_ids:
-        summary, checkpoint = _oracle_summary(store, run_id)
-        config = _read_json(Path(checkpoint) / "config.json")
-        metrics = _read_json(Path(checkpoint) / "metrics.json")
+        summary, run = _oracle_summary(store, run_id)
+        config, metrics = _idm_info(run)
         rows.append({
             "run_id": run_id,
             "pooling": config.get("pooling", "?"),
@@ -58,6 +61,17 @@ def table_s2(store: ResultsStore, run_ids: list[str]) -> pd.DataFrame:
             "episodes": int(summary["episodes"].sum()),
         })
     return pd.DataFrame(rows)
+
+
+def _idm_info(run: RunInfo) -> tuple[dict, dict]:
+    """(config, metrics) of a run's IDM as the database recorded them when the run started. Runs stored
+    before results schema 3 recorded neither: for those (only) the checkpoint folder is read."""
+    info = run.checkpoint_info
+    if info:
+        return info.get("config", {}), info.get("metrics", {})
+    log.warning("run %s predates checkpoint info in the database: reading %s", run.run_id, run.checkpoint)
+    folder = Path(run.checkpoint or "")
+    return _read_json(folder / "config.json"), _read_json(folder / "metrics.json")
 
 
 def _read_json(path: Path) -> dict:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import math
+from typing import TYPE_CHECKING
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from eva_bench.store import RunInfo
 
 _COLUMNS = ["task", "episodes", "successes", "success_rate", "mean_steps", "skipped_seeds", "errors"]
 
@@ -48,3 +53,34 @@ def success_table(summary: pd.DataFrame, fmt: str = "md") -> str:
             row += " - |" if math.isnan(r.mean_reward) else f" {r.mean_reward:.3f} |"
         rows.append(row)
     return "\n".join(rows) + "\n"
+
+
+def run_settings(info: RunInfo) -> str:
+    """The settings of a run as markdown lines: what was evaluated, with which weights, code and reward."""
+
+    def short(digest: str) -> str:
+        return f" (digest {digest.split(':', 1)[-1][:12]})" if digest else ""
+
+    reward = info.reward_config or {}
+    p0 = (reward.get("reward_config") or {}).get("p0")
+    if info.reward_idm:
+        source = f", {reward['camera']} {'x'.join(map(str, reward['resolution']))}" if reward.get("camera") else ""
+        reward_line = f"{info.reward_idm}{short(info.reward_idm_digest)}{source}" + (f", P0 {p0:g}" if p0 else "")
+    else:
+        reward_line = "none (rewards off)"
+    config = info.policy_config or info.policy_options
+    lines = [
+        f"- run: {info.run_id} (started {info.created_at})",
+        f"- policy: {info.policy}" + (f", config {json.dumps(config, sort_keys=True)}" if config else ""),
+        f"- checkpoint: {info.checkpoint or 'none'}{short(info.checkpoint_digest)}",
+        f"- reward IDM: {reward_line}",
+        f"- protocol: {info.episodes} episodes per task, seed {info.seed}, {info.instruction_kind} instructions, "
+        f"{len(info.tasks)} task(s)",
+        f"- code: eva-bench {info.eva_bench_version or 'unknown'}, commit {info.git_commit or 'unknown (not recorded)'}"
+        f", embodiment {info.embodiment}",
+    ]
+    if info.task_versions:
+        versions = sorted(set(info.task_versions.values()))
+        lines.append("- task versions: " + (f"all {versions[0]}" if len(versions) == 1 else ", ".join(
+            f"{t} {v}" for t, v in info.task_versions.items())))
+    return "\n".join(lines) + "\n"
