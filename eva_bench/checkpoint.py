@@ -93,10 +93,23 @@ def canonical_json(value: Any) -> str:
 
 
 def compute_digest(kind: str, config: dict, weights: Path) -> str:
-    """The content digest of a checkpoint (kind, config, weights bytes)."""
+    """The content digest of a checkpoint: kind, config, and the weights file's tensors.
+
+    The safetensors header is hashed in canonical form (its tensor table, without the free-form metadata)
+    because its JSON key order is not stable between writes; the data section that follows is hashed as is.
+    """
     h = hashlib.sha256()
     h.update(f"{kind}\0{canonical_json(config)}\0".encode())
     with open(weights, "rb") as f:
+        try:
+            size = int.from_bytes(f.read(8), "little")
+            if not 0 < size <= os.fstat(f.fileno()).st_size - 8:
+                raise ValueError(f"header size {size} does not fit the file")
+            header = json.loads(f.read(size))
+        except (ValueError, UnicodeDecodeError) as error:
+            raise CheckpointError(f"{weights} is corrupt or truncated (no safetensors header): {error}") from None
+        header.pop("__metadata__", None)
+        h.update(canonical_json(header).encode() + b"\0")
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return "sha256:" + h.hexdigest()

@@ -145,6 +145,8 @@ def test_resume_extends_run(tmp_path: Path) -> None:
         ("instruction_kind", "unseen", "stored 'seen', requested 'unseen'"),
         ("embodiment", "franka:1", "requested 'franka:1'"),
         ("policy_options", {"temperature": 0.6, "chunks": [1]}, "'temperature': 0.6"),
+        ("checkpoint_digest", "sha256:1234", "stored '', requested 'sha256:1234'"),  # weights replaced
+        ("reward_idm_digest", "sha256:99", "stored '', requested 'sha256:99'"),
     ],
 )
 def test_resume_mismatch(tmp_path: Path, field: str, value: object, shown: str) -> None:
@@ -260,6 +262,38 @@ def test_schema_1_database_is_upgraded_in_place(tmp_path: Path) -> None:
     conn = sqlite3.connect(path)
     assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
     conn.close()
+
+
+def test_schema_2_database_gains_the_provenance_columns(tmp_path: Path) -> None:
+    """A schema-2 file keeps its runs (read with empty digests) and records digests from then on."""
+    path = tmp_path / "db.sqlite"
+    with ResultsStore(path) as store:
+        store.start_run(make_run())
+    conn = sqlite3.connect(path)  # turn it back into a schema-2 file
+    for column in ("checkpoint_digest", "reward_idm_digest", "reward_config", "policy_config", "task_versions",
+                   "checkpoint_info"):
+        conn.execute(f"ALTER TABLE runs DROP COLUMN {column}")
+    conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    conn.commit()
+    conn.close()
+    with ResultsStore(path) as store:
+        old = store.get_run("r1")
+        assert (old.checkpoint_digest, old.reward_config, old.task_versions) == ("", {}, {})
+        new = replace(make_run(run_id="r2"), checkpoint_digest="sha256:aa", git_commit="abc",
+                      reward_config={"digest": "sha256:bb", "resolution": [160, 120]}, task_versions={"lift": 3})
+        store.start_run(new)
+        stored = store.get_run("r2")
+        assert (stored.checkpoint_digest, stored.git_commit, stored.reward_config, stored.task_versions) == (
+            "sha256:aa", "abc", {"digest": "sha256:bb", "resolution": [160, 120]}, {"lift": 3})
+
+
+def test_task_version_change_refuses_resume_but_new_tasks_join(tmp_path: Path) -> None:
+    with ResultsStore(tmp_path / "db.sqlite") as store:
+        store.start_run(make_run(task_versions={"lift": 1, "stack": 1}))
+        with pytest.raises(RunMismatchError, match="task stack version: stored 1, now 2"):
+            store.start_run(make_run(task_versions={"lift": 1, "stack": 2}))
+        resumed = store.start_run(make_run(tasks=["lift", "push"], task_versions={"lift": 1, "push": 4}))
+        assert resumed.task_versions == {"lift": 1, "stack": 1, "push": 4}
 
 
 def test_bad_paths(tmp_path: Path) -> None:
