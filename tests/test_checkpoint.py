@@ -58,7 +58,8 @@ def test_a_modified_checkpoint_fails_its_digest(tmp_path) -> None:
     ("damage", "message"),
     [("rm config.json", "config.json is missing"), ("rm model.safetensors", "no model.safetensors"),
      ("rm checkpoint.json", "no checkpoint.json: not an eva-bench checkpoint"),
-     ("garble checkpoint.json", "checkpoint.json is corrupt"), ("garble model.safetensors", "model.safetensors is corrupt or truncated")],
+     ("garble checkpoint.json", "checkpoint.json is corrupt"),
+     ("garble model.safetensors", "model.safetensors is corrupt or truncated")],
 )
 def test_broken_folders_fail_with_one_clear_message(tmp_path, damage: str, message: str) -> None:
     small(tmp_path / "c")
