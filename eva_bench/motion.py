@@ -19,8 +19,8 @@ import numpy as np
 import sapien
 
 from eva_bench.placement import Placement, Then, alternatives, retreat_pose
-from eva_bench.sim.embodiment import ARMS, EmbodimentSpec, arm_slice, gripper_index
-from eva_bench.sim.env import CONTROL_DT, BimanualEnv
+from eva_bench.sim.embodiment import ARMS, CONTROL_DT, EmbodimentSpec, arm_slice, gripper_index
+from eva_bench.sim.env import BimanualEnv
 from eva_bench.sim.objects import SimObject
 from eva_bench.sim.planner import ArmPlanner, PlanningError
 from eva_bench.sim.poses import flip_about_x, frame, rotation

@@ -31,8 +31,8 @@ from eva_bench.fileio import atomic_path
 from eva_bench.policy import POLICIES, Policy, check_chunk, policy_config
 from eva_bench.run_config import EvalConfig
 from eva_bench.sim.cameras import DEFAULT_RESOLUTION, camera_alias
-from eva_bench.sim.embodiment import PIPER_BIMANUAL
-from eva_bench.sim.env import CONTROL_DT, BimanualEnv
+from eva_bench.sim.embodiment import CONTROL_DT, PIPER_BIMANUAL
+from eva_bench.sim.env import BimanualEnv
 from eva_bench.store import EpisodeRecord, ResultsStore, RunInfo, SeedCheck
 from eva_bench.task import TASKS
 from eva_bench.workers import map_jobs, worker_env, worker_pool
@@ -214,11 +214,6 @@ def episode_paths(output_dir: str | Path, run_id: str, task: str, episode: int) 
     return folder / f"episode{episode:03d}.mp4", folder / f"episode{episode:03d}_actions.npz"
 
 
-def instruction_for(task, seed: int, kind: str) -> str:
-    """The episode's instruction: drawn from the task's templates with a generator seeded by the seed."""
-    return task.instruction(kind, np.random.default_rng([seed, 1]))
-
-
 def play_episode(job: EpisodeJob) -> EpisodeRecord:
     """Play one episode in this process and return its record (never raises for policy errors)."""
     started = time.perf_counter()
@@ -237,7 +232,7 @@ def play_episode(job: EpisodeJob) -> EpisodeRecord:
     recorder = _Recorder(VIDEO_CAMERA if job.save_video else None, reward_view)
     env = worker_env(cameras)
     task = env.reset(task_cls, job.seed)
-    instruction = instruction_for(task, job.seed, job.instruction_kind)
+    instruction = task.episode_instruction(job.seed, job.instruction_kind)
     requested, error = [], None
     try:
         obs = _observe(env, policy, instruction, recorder)

@@ -146,10 +146,24 @@ class Task(abc.ABC):
         return {}
 
     def instruction(self, kind: InstructionKind, rng: np.random.Generator) -> str:
-        """One instruction of `kind`, drawn with `rng` (seeded by the caller, so runs are reproducible)."""
+        """One instruction of `kind`, drawn with `rng` (seeded by the caller, so runs are reproducible).
+
+        An episode's instruction is `episode_instruction(seed, kind)`; this is the draw underneath it.
+        """
+        if kind not in ("seen", "unseen"):
+            raise ValueError(f"instruction kind must be 'seen' or 'unseen', got {kind!r}")
         templates = self.seen_instructions if kind == "seen" else self.unseen_instructions
         text = templates[int(rng.integers(len(templates)))].format(**self.instruction_slots())
         return text[0].upper() + text[1:]
+
+    def episode_instruction(self, seed: int, kind: InstructionKind) -> str:
+        """The instruction of the episode on scene seed `seed`: the one rule that evaluation (`eva-bench run`),
+        collection (stored in each episode file) and `eva-bench tasks render` share.
+
+        Drawn from `kind`'s templates with `np.random.default_rng([seed, 1])`: a stream of its own, so the
+        draw neither consumes nor depends on the scene's randomization (`self.rng`, seeded by `seed` alone).
+        """
+        return self.instruction(kind, np.random.default_rng([int(seed), 1]))
 
     @classmethod
     def template_slots(cls) -> set[str]:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
 import sapien
 
-from eva_bench.sim.embodiment import PIPER_BIMANUAL, ArmSpec, EmbodimentSpec, JointSpec
-from eva_bench.sim.env import CONTROL_DT, BimanualEnv
+from eva_bench.sim.embodiment import CONTROL_DT, PIPER_BIMANUAL, ArmSpec, EmbodimentSpec, JointSpec, MountSpec
+from eva_bench.sim.env import BimanualEnv
 from eva_bench.sim.planner import ArmPlanner, PlanningError
 from eva_bench.sim.urdf import ARM_JOINTS, arm_files
 
@@ -25,12 +29,25 @@ def test_limits_follow_table_s3() -> None:
 
 
 def test_spec_validation_and_digest() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="lower < upper"):
         JointSpec(10.0, -10.0, 90.0)
+    with pytest.raises(ValueError, match="max_speed_deg must be positive"):
+        JointSpec(-10.0, 10.0, 0.0)
     with pytest.raises(ValueError, match="home_deg"):
         EmbodimentSpec(home_deg=(0, -5, 0, 0, 0, 0))
-    assert SPEC.digest() == EmbodimentSpec().digest()
-    assert SPEC.digest() != EmbodimentSpec(arm=ArmSpec(wrist=0.1)).digest()
+    assert re.fullmatch(r"[0-9a-f]{12}", SPEC.digest())
+    # The digest keys generated files and datasets, so it must be the same in every process (no hash seed, no
+    # object identity in it) and change with any field, nested ones included.
+    code = "from eva_bench.sim.embodiment import PIPER_BIMANUAL; print(PIPER_BIMANUAL.digest())"
+    fresh = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": "123"}).stdout.strip()
+    assert fresh == SPEC.digest()
+    changed = {
+        EmbodimentSpec(arm=ArmSpec(wrist=0.1)).digest(),
+        EmbodimentSpec(table_height=0.75).digest(),
+        EmbodimentSpec(mounts=(MountSpec((-0.30, -0.42, 0.74)), MountSpec((0.30, -0.42, 0.74), 80.0))).digest(),
+    }
+    assert SPEC.digest() not in changed and len(changed) == 3
 
 
 def test_urdf_joint_limits_come_from_the_spec() -> None:

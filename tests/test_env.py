@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import PulseTask
+from conftest import NeverTask, PulseTask
 
-from eva_bench.sim.embodiment import PIPER_BIMANUAL, arm_slice, gripper_index
-from eva_bench.sim.env import CONTROL_DT, SUBSTEPS, BimanualEnv
+from eva_bench.sim import env as env_module
+from eva_bench.sim.embodiment import CONTROL_DT, PHYSICS_HZ, PIPER_BIMANUAL, SUBSTEPS, arm_slice, gripper_index
+from eva_bench.sim.env import BimanualEnv
 from eva_bench.task import TASKS
 
 SPEC = PIPER_BIMANUAL
@@ -18,9 +19,16 @@ def env() -> BimanualEnv:
     return BimanualEnv()
 
 
-def test_timing_contract() -> None:
-    assert SUBSTEPS == 15
+def test_timing_contract(env) -> None:
+    assert (PHYSICS_HZ, SUBSTEPS) == (250, 15)
     assert pytest.approx(0.06) == CONTROL_DT
+    assert env_module.CONTROL_DT is CONTROL_DT  # still importable from the env
+    task = env.reset(NeverTask, 0)
+    assert env.scene.get_timestep() == pytest.approx(1.0 / PHYSICS_HZ)
+    env.step(env.command)
+    assert task.substeps == SUBSTEPS  # one action = SUBSTEPS physics steps, success checked after each
+    env.step(env.command)
+    assert task.substeps == 2 * SUBSTEPS
 
 
 def test_action_is_clipped_to_joint_limits(env) -> None:

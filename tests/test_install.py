@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -30,8 +31,11 @@ def _run(command: list[str], cwd: Path, env: dict | None = None, timeout: int = 
 def test_wheel_install_runs_idm_oracle_with_a_stored_reward(tmp_path: Path) -> None:
     import torch
 
+    source = tmp_path / "source"  # build from a copy: setuptools writes build/ and *.egg-info beside the sources
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".git", ".venv*", "build", "dist", "*.egg-info",
+                                                                 "eva_bench_results", "__pycache__", "renders"))
     wheels = tmp_path / "wheels"
-    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(wheels), str(ROOT)],
+    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(wheels), str(source)],
          tmp_path)
     (wheel,) = wheels.glob("eva_bench-*.whl")
     env_dir = tmp_path / "venv"

@@ -82,3 +82,26 @@ def test_expert_plan_does_not_depend_on_process_history(env) -> None:
     )
     fresh = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert hashlib.sha256(here.actions.tobytes()).hexdigest() == fresh
+
+
+def test_tasks_render_prints_the_instructions_run_draws(tmp_path) -> None:
+    """`eva-bench tasks render` shows the seen and unseen instruction an evaluation (`eva-bench run`) and a
+    collection give the episode on the same seed: one rule, `Task.episode_instruction`."""
+    from typer.testing import CliRunner
+
+    from eva_bench.cli.tasks import app
+    from eva_bench.runner import EpisodeJob, play_episode
+
+    seed = 3
+    result = CliRunner().invoke(app, ["render", "click_bell", "--seed", str(seed), "--out", str(tmp_path),
+                                      "--width", "32", "--height", "32"])
+    assert result.exit_code == 0, result.output
+    printed = dict(line.split(": ", 1) for line in result.output.splitlines() if line.startswith("instruction ("))
+    task = BimanualEnv().reset(TASKS.get("click_bell"), seed)
+    for kind in ("seen", "unseen"):
+        played = play_episode(EpisodeJob("r", "idle", None, (), "click_bell", 0, seed, kind, str(tmp_path), False))
+        expected = played.instruction  # what `eva-bench run` stores for the episode
+        assert printed[f"instruction ({kind})"] == expected == task.episode_instruction(seed, kind)
+        assert expected == task.instruction(kind, np.random.default_rng([seed, 1]))
+    with pytest.raises(ValueError, match="instruction kind must be 'seen' or 'unseen', got 'train'"):
+        task.episode_instruction(seed, "train")

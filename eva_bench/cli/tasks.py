@@ -37,7 +37,6 @@ def tasks_render(
 ) -> None:
     """Write a PNG of every camera for TASK's scene at SEED."""
     import imageio.v3 as iio
-    import numpy as np
 
     from eva_bench.doctor import require_rendering
     from eva_bench.sim.cameras import CAMERAS
@@ -53,7 +52,8 @@ def tasks_render(
         path = out / f"{task}_seed{seed}_{name}.png"
         iio.imwrite(path, data["rgb"])
         typer.echo(str(path))
-    typer.echo(f"instruction (seen): {instance.instruction('seen', np.random.default_rng(seed))}")
+    for kind in ("seen", "unseen"):  # what `eva-bench run` draws for this seed (with --instructions KIND)
+        typer.echo(f"instruction ({kind}): {instance.episode_instruction(seed, kind)}")
 
 
 @app.command("sheet")

@@ -30,8 +30,7 @@ from eva_bench.errors import ProtocolError, UserError
 from eva_bench.expert import replay, run_expert
 from eva_bench.fileio import atomic_write
 from eva_bench.sim.cameras import DEFAULT_RESOLUTION, check_camera_names
-from eva_bench.sim.embodiment import PIPER_BIMANUAL
-from eva_bench.sim.env import CONTROL_DT
+from eva_bench.sim.embodiment import CONTROL_DT, PIPER_BIMANUAL
 from eva_bench.task import TASKS, Task
 from eva_bench.workers import map_jobs, worker_env, worker_pool
 
@@ -264,7 +263,7 @@ def _episode(rows: list[dict], task: Task, episode: int, seed: int) -> Episode:
             "task_version": task.version,
             "seed": seed,
             "episode": episode,
-            "instruction": task.instruction("seen", np.random.default_rng([seed, 1])),
+            "instruction": task.episode_instruction(seed, "seen"),
             "control_dt": CONTROL_DT,
             "embodiment": PIPER_BIMANUAL.digest(),
         },

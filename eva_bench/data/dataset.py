@@ -9,6 +9,7 @@ the joint targets at rows t + offset for each requested offset:
 * world model: before = 0, after = N, offsets 1..N: a first frame and the next N frames with their actions.
 
 Only the compressed JPEG bytes of the requested camera are kept in memory; frames are decoded per sample.
+Files are read through `eva_bench.data.episode.EpisodeFile` (layout checks and the RoboTwin colour rule).
 """
 
 from __future__ import annotations
@@ -18,10 +19,9 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-import h5py
 import numpy as np
 
-from eva_bench.data.episode import EpisodeFormatError, decode_jpeg
+from eva_bench.data.episode import EpisodeFile
 
 
 def find_episodes(root: str | os.PathLike, tasks: Sequence[str] | None = None) -> list[Path]:
@@ -112,19 +112,17 @@ class FrameWindows:
         self.camera, self.before, self.after = camera, before, after
         self.offsets = tuple(int(o) for o in action_offsets)
         self.size = size
+        self.episodes: list[EpisodeFile] = []
         self.actions: list[np.ndarray] = []
         self.tasks: list[str] = []
-        self._jpeg: dict[int, list[bytes]] = {}
-        self._swap: list[bool] = []
         index = []
         for number, path in enumerate(self.paths):
-            vector, swap, frames, task = _episode_header(path, camera)
-            if frames != len(vector):
-                raise EpisodeFormatError(f"{path}: {frames} {camera} frames for {len(vector)} action rows")
-            self.actions.append(vector)
-            self._swap.append(swap)
-            self.tasks.append(task or task_of(path))
-            index.extend((number, t) for t in range(len(vector)))
+            episode = EpisodeFile(path)  # reads the header only
+            episode.check_cameras([camera])
+            self.episodes.append(episode)
+            self.actions.append(episode.vector)
+            self.tasks.append(episode.task or task_of(path))
+            index.extend((number, t) for t in range(len(episode)))
         self._index = np.asarray(index, np.int64)
 
     def __len__(self) -> int:
@@ -132,20 +130,15 @@ class FrameWindows:
 
     def frames(self, episode: int, rows: Sequence[int]) -> np.ndarray:
         """Decoded frames (len(rows), H, W, 3) uint8 of one episode (rows clamped to the episode)."""
-        jpeg = self._jpeg.get(episode)
-        if jpeg is None:
-            with h5py.File(self.paths[episode], "r") as f:
-                jpeg = self._jpeg[episode] = [bytes(b) for b in f[f"observation/{self.camera}/rgb"][()]]
-        last = len(jpeg) - 1
-        images = []
-        for row in rows:
-            image = decode_jpeg(jpeg[min(max(row, 0), last)])
-            if self._swap[episode]:
-                image = image[..., ::-1]
-            if self.size is not None and (image.shape[1], image.shape[0]) != tuple(self.size):
-                image = _resize(image, self.size)
-            images.append(image)
-        return np.stack(images)
+        last = len(self.episodes[episode]) - 1
+        images = self.episodes[episode].frames(self.camera, [min(max(int(row), 0), last) for row in rows])
+        if self.size is not None and (images.shape[2], images.shape[1]) != tuple(self.size):
+            images = np.stack([_resize(image, self.size) for image in images])
+        return images
+
+    def frame_size(self, episode: int = 0) -> tuple[int, int]:
+        """(width, height) at which `episode`'s frames of the camera were recorded (before any resizing)."""
+        return self.episodes[episode].frame_size(self.camera)
 
     def __getitem__(self, item: int) -> dict:
         import torch
@@ -165,25 +158,6 @@ class FrameWindows:
     def all_actions(self) -> np.ndarray:
         """Every row's joint targets stacked, (N, 14) float32 (for normalization statistics)."""
         return np.concatenate(self.actions)
-
-
-def _episode_header(path: Path, camera: str) -> tuple[np.ndarray, bool, int, str]:
-    """(joint targets (T, 14), whether JPEGs need red/blue swapped, frames of `camera`, task attribute or "")."""
-    try:
-        f = h5py.File(path, "r")
-    except OSError as error:
-        raise EpisodeFormatError(f"{path} is not a readable HDF5 file: {error}") from error
-    with f:
-        if "joint_action/vector" not in f:
-            raise EpisodeFormatError(f"{path} lacks /joint_action/vector")
-        key = f"observation/{camera}/rgb"
-        if key not in f:
-            cameras = list(f["observation"].keys()) if "observation" in f else []
-            raise EpisodeFormatError(f"{path} has no {camera} frames; cameras: {cameras}")
-        vector = np.asarray(f["joint_action/vector"], np.float32)
-        task = f.attrs.get("task", "")
-        task = task.decode() if isinstance(task, bytes) else str(task)
-        return vector, f.attrs.get("jpeg_channels", "bgr") != "rgb", len(f[key]), task
 
 
 def _resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:

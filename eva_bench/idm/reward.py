@@ -39,7 +39,7 @@ FORMAT = "eva-bench-reward/1"
 
 
 def _control_dt() -> float:
-    from eva_bench.sim.env import CONTROL_DT
+    from eva_bench.sim.embodiment import CONTROL_DT
 
     return float(CONTROL_DT)
 

@@ -2,17 +2,22 @@
 
 Static cameras stand in the world; wrist cameras ride on an arm's flange. Which cameras exist in a scene, and at
 which resolution, is decided by the caller (a policy's needs plus the video log): nothing else is rendered.
+
+Importing this module does not import SAPIEN (the policy contract reads `CAMERAS`, `DEFAULT_RESOLUTION`,
+`parse_resolution` and `check_camera_names` from here): only `CameraSpec.local_pose` and `CameraRig` need it,
+and they import it when called.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import sapien
 
-from eva_bench.sim.poses import frame
+if TYPE_CHECKING:
+    import sapien
 
 DEFAULT_RESOLUTION = (320, 240)  # width, height of a D435 in RoboTwin's "demo_clean" config
 _NEAR, _FAR = 0.01, 10.0
@@ -40,6 +45,8 @@ class CameraSpec:
 
     def local_pose(self) -> sapien.Pose:
         """Camera pose in its mount frame, in SAPIEN's camera convention (x forward, y left, z up)."""
+        from eva_bench.sim.poses import frame
+
         return frame(self.forward, self.left, self.position)
 
 
@@ -71,9 +78,21 @@ def parse_resolution(text: str) -> tuple[int, int]:
     return width, height
 
 
+def camera_alias(name: str, resolution: tuple[int, int]) -> str:
+    """A second view of camera `name` at another resolution, "head_camera@160x120": requested beside `name`
+    itself, it is the same camera (pose, field of view) rendered at `resolution` (the reward video does this
+    when a policy watches the head camera at another size)."""
+    return f"{name}@{int(resolution[0])}x{int(resolution[1])}"
+
+
+def camera_spec(view: str) -> CameraSpec:
+    """The spec of a camera name or of an alias made by `camera_alias`."""
+    return CAMERAS[view.split("@", 1)[0]]
+
+
 def check_camera_names(names) -> None:
-    """Raise a clear error for unknown camera names."""
-    unknown = sorted(set(names) - set(CAMERAS))
+    """Raise a clear error for unknown camera names (aliases of known cameras are accepted)."""
+    unknown = sorted(n for n in set(names) if n.split("@", 1)[0] not in CAMERAS)
     if unknown:
         raise ValueError(f"unknown camera(s) {unknown}; available: {sorted(CAMERAS)}")
 
@@ -90,10 +109,12 @@ class CameraRig:
     def __init__(
         self, scene: sapien.Scene, requests: Mapping[str, tuple[int, int]], flanges: Mapping[str, sapien.Entity]
     ) -> None:
+        import sapien
+
         check_camera_names(requests)
         self._cameras: dict[str, sapien.render.RenderCameraComponent] = {}
         for name, (width, height) in requests.items():
-            spec = CAMERAS[name]
+            spec = camera_spec(name)
             camera = sapien.render.RenderCameraComponent(int(width), int(height))
             camera.set_perspective_parameters(_NEAR, _FAR, *_focal(width, height, spec.fovy_deg))
             camera.name = name

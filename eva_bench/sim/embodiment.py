@@ -26,6 +26,13 @@ ARM_DOF = 6
 ACTION_DIM = 14  # [left j1..j6, left gripper, right j1..j6, right gripper]
 ARMS = ("left", "right")
 
+# Timing of the controller contract: physics runs at PHYSICS_HZ; one control step (one 14-dim action) lasts
+# SUBSTEPS physics steps, so actions (and recorded video frames) come every CONTROL_DT seconds (60 ms, 16.7 Hz).
+# The speed limits per action (`EmbodimentSpec.action_max_step`) and the reward's finite differences use it.
+PHYSICS_HZ = 250
+SUBSTEPS = 15
+CONTROL_DT = SUBSTEPS / PHYSICS_HZ  # 0.06 s
+
 
 @dataclass(frozen=True)
 class JointSpec:

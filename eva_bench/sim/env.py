@@ -1,6 +1,7 @@
 """`BimanualEnv`: the table scene, two arms, the control loop, the success latch and observations.
 
-Timing contract: physics runs at 250 Hz; one control step (one 14-dim action) lasts 15 physics steps (60 ms,
+Timing contract (`PHYSICS_HZ`, `SUBSTEPS`, `CONTROL_DT`, defined in `eva_bench.sim.embodiment` and re-exported
+here): physics runs at 250 Hz; one control step (one 14-dim action) lasts 15 physics steps (60 ms,
 16.7 Hz), which is also the frame rate of recorded videos. Within a step the joint targets move linearly from
 the previous command to the new one, so the arms follow a continuous path. Every action is first clipped to
 the joint limits and then to the joint speed limits (per control step), so the commanded targets the
@@ -10,6 +11,9 @@ Success is evaluated after every physics sub-step and latched: once the task's c
 the episode counts as solved, as in RoboTwin.
 
 A fresh SAPIEN scene is built on every `reset`, so an episode's physics never depends on the episodes before it.
+
+The env knows a task only through `eva_bench.sim.contract.SimTask` (construct, `load`, `check_success`); the
+full task contract lives in `eva_bench.task`, which the simulator never imports.
 """
 
 from __future__ import annotations
@@ -17,16 +21,20 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING
+from typing import TypeVar
 
 import numpy as np
 import sapien
 
 from eva_bench.sim.cameras import CameraRig
+from eva_bench.sim.contract import SimTask, TaskFactory
 from eva_bench.sim.embodiment import (
     ACTION_DIM,
     ARMS,
+    CONTROL_DT,
+    PHYSICS_HZ,
     PIPER_BIMANUAL,
+    SUBSTEPS,
     EmbodimentSpec,
     arm_slice,
     gripper_index,
@@ -34,14 +42,11 @@ from eva_bench.sim.embodiment import (
 from eva_bench.sim.robot import Arm
 from eva_bench.sim.urdf import arm_files
 
-if TYPE_CHECKING:
-    from eva_bench.task import Task
-
 log = logging.getLogger(__name__)
+T = TypeVar("T", bound=SimTask)
 
-PHYSICS_HZ = 250
-SUBSTEPS = 15
-CONTROL_DT = SUBSTEPS / PHYSICS_HZ  # 0.06 s
+__all__ = ["CONTROL_DT", "PHYSICS_HZ", "RENDER_DEVICE_ENV", "SUBSTEPS", "BimanualEnv", "UnstableSceneError"]
+
 RENDER_DEVICE_ENV = "EVA_BENCH_RENDER_DEVICE"
 
 _SETTLE_STEPS = 250  # physics steps objects get to come to rest after loading
@@ -79,7 +84,7 @@ class BimanualEnv:
         self._max_step = embodiment.action_max_step(CONTROL_DT)
         self.scene: sapien.Scene | None = None
         self.workspace: set[sapien.Entity] = set()
-        self.task: Task | None = None
+        self.task: SimTask | None = None
         self.arms: dict[str, Arm] = {}
         self.rig: CameraRig | None = None
         self.command = embodiment.home_action()
@@ -88,8 +93,10 @@ class BimanualEnv:
         self.seed: int | None = None
 
     # ------------------------------------------------------------------ episode
-    def reset(self, task_cls: type[Task], seed: int) -> Task:
+    def reset(self, task_cls: TaskFactory[T], seed: int) -> T:
         """Build a fresh scene for `task_cls` randomized by `seed`; returns the task instance.
+
+        `task_cls` is called as `task_cls(self, np.random.default_rng(seed))` (see `eva_bench.sim.contract`).
 
         Raises:
             UnstableSceneError: Objects did not come to rest (the seed should be skipped).
