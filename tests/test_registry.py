@@ -42,7 +42,7 @@ def test_duplicates_across_eager_and_lazy_entries_raise() -> None:
         reg.register_lazy("eager", lambda: 3)
     with pytest.raises(ValueError, match="thing 'lazy' is already registered"):
         reg.register("lazy", 4)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="thing 'lazy' is already registered"):
         reg.register_lazy("lazy", lambda: 5)
     assert reg.get("eager") == 1
     assert reg.get("lazy") == 2
@@ -53,7 +53,7 @@ def test_unknown_name_lists_available_and_suggests_close_match() -> None:
     names = ["alpha", "beta", "gamma"]
     for i, name in enumerate(names):
         reg.register(name, i)
-    with pytest.raises(UnknownNameError) as info:
+    with pytest.raises(UnknownNameError, match="unknown thing 'alpah'") as info:
         reg.get("alpah")
     message = str(info.value)
     assert isinstance(info.value, KeyError)  # callers catching KeyError still work
@@ -66,7 +66,7 @@ def test_unknown_name_without_close_match_has_no_hint() -> None:
     reg = make_registry()
     reg.register("alpha", 1)
     reg.register("beta", 2)
-    with pytest.raises(UnknownNameError) as info:
+    with pytest.raises(UnknownNameError, match="unknown thing 'zzzzzzzz'") as info:
         reg.get("zzzzzzzz")
     message = str(info.value)
     assert "Did you mean" not in message
@@ -236,7 +236,7 @@ def test_failing_lazy_loader_can_be_retried() -> None:
         return "loaded"
 
     registry.register_lazy("heavy", flaky)
-    with pytest.raises(ImportError):
+    with pytest.raises(ImportError, match="optional dependency missing"):
         registry.get("heavy")
     assert "heavy" in registry.names()
     assert registry.get("heavy") == "loaded"

@@ -86,7 +86,7 @@ def test_episode_round_trip(tmp_path: Path) -> None:
 
 
 def test_add_episode_unknown_run(tmp_path: Path) -> None:
-    with ResultsStore(tmp_path / "db.sqlite") as store, pytest.raises(KeyError):
+    with ResultsStore(tmp_path / "db.sqlite") as store, pytest.raises(KeyError, match="unknown run id 'nope'"):
         store.add_episode(make_episode(run_id="nope"))
 
 
@@ -185,7 +185,7 @@ def test_summary(tmp_path: Path) -> None:
         assert stack["success_rate"] == 0.0 and stack["mean_steps"] == 5.0 and math.isnan(stack["mean_reward"])
         assert (pour["episodes"], pour["successes"], pour["errors"]) == (0, 0, 0)
         assert math.isnan(pour["success_rate"]) and math.isnan(pour["mean_steps"])
-        with pytest.raises(KeyError):
+        with pytest.raises(KeyError, match="unknown run id 'missing'"):
             store.summary("missing")
 
 
