@@ -1,8 +1,11 @@
-"""The inverse dynamics model: shapes, spatial-softmax keypoints, checkpoints, overfitting, resumable training."""
+"""The inverse dynamics model: shapes, spatial-softmax keypoints, checkpoints, overfitting, resumable training
+(on the shared trainer, `eva_bench.training`), the `eva-bench train idm` command."""
 
 from __future__ import annotations
 
 import csv
+import json
+import sys
 
 import numpy as np
 import pytest
@@ -109,16 +112,16 @@ def test_save_load_round_trip_and_decode_video(tmp_path) -> None:
 
 
 def test_bad_checkpoints_fail_clearly(tmp_path) -> None:
-    with pytest.raises(CheckpointError, match="no IDM checkpoint"):
+    with pytest.raises(CheckpointError, match="no idm checkpoint"):
         IDM.load(tmp_path / "nothing")
     model = IDM(context=1, width=WIDTH, height=HEIGHT, **SMALL)
-    folder = model.save(tmp_path / "ckpt")
+    folder = model.save(tmp_path / "ckpt").folder
     weights = folder / "model.safetensors"
     weights.write_bytes(weights.read_bytes()[:100])  # truncated
-    with pytest.raises(CheckpointError, match="corrupt"):
+    with pytest.raises(CheckpointError, match="corrupt|modified after it was written"):
         IDM.load(folder)
     weights.write_bytes(b"garbage" * 10)
-    with pytest.raises(CheckpointError, match="corrupt"):
+    with pytest.raises(CheckpointError, match="corrupt|modified after it was written"):
         IDM.load(folder)
     model.save(folder)
     other = IDM(context=2, width=WIDTH, height=HEIGHT, **SMALL)
@@ -160,9 +163,15 @@ def test_tiny_model_overfits_tiny_dataset(blob_data, tmp_path) -> None:
     assert evaluate(untrained, paths)["mae_mean"] > 3 * metrics["mae_mean"]
 
 
+def log_rows(run) -> list[dict]:
+    """log.csv of a run folder without its wall-clock columns."""
+    with (run / "log.csv").open() as f:
+        return [{k: v for k, v in r.items() if k not in ("time", "samples_per_s")} for r in csv.DictReader(f)]
+
+
 def test_training_resumes_from_its_checkpoint(blob_data, tmp_path) -> None:
-    straight = train(small_config(blob_data, tmp_path / "a"), progress=False)
-    config = small_config(blob_data, tmp_path / "b")
+    straight = train(small_config(blob_data, tmp_path / "a", shift=2), progress=False)
+    config = small_config(blob_data, tmp_path / "b", shift=2)
     first = train(config, progress=False, stop_after=3)  # as if killed after the checkpoint at step 3
     assert first.step == 3 and not (tmp_path / "b" / "metrics.json").exists()
     with (tmp_path / "b" / "log.csv").open("a") as f:  # a row written after the checkpoint, before the kill
@@ -171,31 +180,78 @@ def test_training_resumes_from_its_checkpoint(blob_data, tmp_path) -> None:
     assert second.step == 6
     a, b = load_idm(straight.out), load_idm(second.out)
     for (name, pa), pb in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
-        torch.testing.assert_close(pa, pb, atol=1e-6, rtol=0, msg=name)
-    with (tmp_path / "b" / "log.csv").open() as f:
-        assert [int(r["step"]) for r in csv.DictReader(f)] == [3, 6]
-    fresh = small_config(blob_data, tmp_path / "c")
+        assert torch.equal(pa, pb), name  # bit-identical
+    assert [r["step"] for r in log_rows(tmp_path / "b")] == ["3", "6"]
+    assert log_rows(tmp_path / "b") == log_rows(tmp_path / "a")
+    fresh = small_config(blob_data, tmp_path / "c", shift=2)
     three = train(fresh, progress=False, stop_after=3)
     assert not torch.equal(load_idm(three.out).head[-1].weight, b.head[-1].weight), "6 steps differ from 3"
-    with pytest.raises(UserError, match="another config"):
-        train(small_config(blob_data, tmp_path / "b", lr=1e-2), progress=False)
+    with pytest.raises(UserError, match=r"another config: lr \(saved 0.003, now 0.01\)"):
+        train(small_config(blob_data, tmp_path / "b", lr=1e-2, shift=2), progress=False)
+    longer = train(small_config(blob_data, tmp_path / "b", steps=9, eval_every=4, shift=2), progress=False)
+    assert longer.step == 9 and [r["step"] for r in log_rows(tmp_path / "b")] == ["3", "6", "8", "9"]
+
+
+def test_checkpoint_provenance_and_run_folder(blob_data, tmp_path) -> None:
+    config = small_config(blob_data, tmp_path / "run", steps=3, holdout=0.34, resolution=(16, 12))
+    result = train(config, progress=False)
+    manifest = json.loads((result.out / "model" / "checkpoint.json").read_text())
+    data = manifest["provenance"]["data"]
+    assert data["resolution"] == [WIDTH, HEIGHT]  # as stored, not the model's 16x12 input
+    assert (data["train_episodes"], data["held_out_episodes"], data["camera"]) == (2, 1, "head_camera")
+    assert data["tasks"] == ["blob"] and data["folder"] == str(blob_data)
+    metrics = json.loads((result.out / "metrics.json").read_text())
+    assert data["held_out"] == metrics["episodes"] and len(metrics["episodes"]) == 1
+    assert metrics["samples"] == result.metrics["samples"] == 16
+    assert load_idm(result.out).config["width"] == 16
+    assert json.loads((result.out / "run_config.json").read_text())["settings"]["resolution"] == [16, 12]
+    from eva_bench.checkpoint import read_checkpoint
+    from eva_bench.idm.scoring import idm_source
+
+    source = idm_source(read_checkpoint(result.out, "idm"))  # the reward video is rendered at the source
+    assert (source.camera, source.resolution) == ("head_camera", (WIDTH, HEIGHT))
+
+
+def test_old_run_folders_are_refused(blob_data, tmp_path) -> None:
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "train_state.safetensors").write_bytes(b"x")
+    with pytest.raises(UserError, match="eva-bench 0.3"):
+        train(small_config(blob_data, tmp_path / "old"), progress=False)
 
 
 def test_train_command(blob_data, tmp_path) -> None:
-    import typer
+    from eva_bench.cli import app
 
-    from eva_bench.idm.commands import reward_app, train_app
-
-    app = typer.Typer()
-    app.add_typer(train_app, name="train")
-    app.add_typer(reward_app, name="reward")
     out = tmp_path / "cli"
     run = CliRunner().invoke(app, ["train", "idm", "--data", str(blob_data), "--out", str(out), "--steps", "2",
                                    "--resolution", f"{WIDTH * 2}x{HEIGHT * 2}", "--context", "0",
-                                   "--holdout", "0.34", "--batch-size", "4", "--no-progress"])
+                                   "--holdout", "0.34", "--batch-size", "4", "--grad-accum", "2",
+                                   "--no-tensorboard", "--no-progress"])
     assert run.exit_code == 0, run.output
-    assert "held-out: 16 samples" in run.output and (out / "model.safetensors").exists()
+    assert "held-out: 16 samples" in run.output and (out / "model" / "model.safetensors").exists()
+    settings = json.loads((out / "run_config.json").read_text())["settings"]
+    assert (settings["grad_accum"], settings["mixed_precision"], settings["tensorboard"]) == (2, "no", False)
     run = CliRunner().invoke(app, ["reward", "calibrate", "--data", str(blob_data), "--out", str(tmp_path / "r.json"),
                                    "--checkpoint", str(out)])
     assert run.exit_code == 0, run.output
     assert "3 sequences (IDM" in run.output and (tmp_path / "r.json").exists()
+
+
+def test_train_command_without_data_prints_one_error_line(tmp_path, monkeypatch, capsys) -> None:
+    from eva_bench.cli import main
+
+    missing = tmp_path / "nothing"
+    monkeypatch.setattr(sys, "argv", ["eva-bench", "train", "idm", "--data", str(missing), "--out",
+                                      str(tmp_path / "out"), "--no-progress"])
+    with pytest.raises(SystemExit, match="2"):
+        main()
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: --data: no such folder"), err
+    assert str(missing) in lines[0] and not (tmp_path / "out").exists()
+
+
+def test_data_without_episodes_is_a_user_error(tmp_path) -> None:
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(UserError, match="--data: no episode"):
+        train(small_config(tmp_path / "empty", tmp_path / "out"), progress=False)

@@ -131,3 +131,20 @@ def test_idm_tables(tmp_path) -> None:
             table4(store, "exp")
         with pytest.raises(UserError, match="no run"):
             table4(store, "missing")
+
+
+def test_scorer_source_and_reward_constants_of_a_training_run_folder(tmp_path) -> None:
+    from eva_bench.checkpoint import make_provenance
+    from eva_bench.idm.scoring import RewardScorer
+
+    model = IDM(width=32, height=24, stem_channels=8, stages=((8, 1, 2),), keypoints=4, hidden=(16,))
+    model.save(tmp_path / "run" / "model", provenance=make_provenance(data={"camera": "front_camera",
+                                                                             "resolution": [64, 48]}))
+    assert RewardScorer.load(tmp_path / "run").config.p0 == RewardConfig().p0  # no reward.json yet
+    RewardConfig(p0=7.0).save(tmp_path / "run" / REWARD_CONFIG_FILE)  # `reward calibrate --out RUN/reward.json`
+    scorer = RewardScorer.load(tmp_path / "run")
+    assert scorer.config.p0 == 7.0
+    assert (scorer.source.camera, scorer.source.resolution) == ("front_camera", (64, 48))
+    video = np.random.default_rng(0).integers(0, 255, (6, 48, 64, 3), dtype=np.uint8)
+    assert scorer.score(video).reward == pytest.approx(scorer.score(video.copy()).reward)
+    assert scorer.describe()["digest"] == scorer.checkpoint.digest

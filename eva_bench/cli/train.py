@@ -8,7 +8,9 @@ from typing import Annotated
 import typer
 
 from eva_bench.cli.common import split_task_option
+from eva_bench.configs import field_default, field_docs
 from eva_bench.errors import UserError
+from eva_bench.idm.train_config import TrainConfig
 
 app = typer.Typer(help="Train models.", no_args_is_help=True)
 
@@ -24,45 +26,60 @@ def _resolution(text: str | None) -> tuple[int, int] | None:
         raise UserError(f"--resolution: {error}") from None
 
 
+def _help(name: str) -> str:
+    return field_docs(TrainConfig)[name]
+
+
+def _default(name: str):
+    return field_default(TrainConfig, name)
+
+
 @app.command("idm")
 def train_idm(
-    data: Annotated[Path, typer.Option(help="Folder of episode files (ours or RoboTwin 2.0's).")],
-    out: Annotated[Path, typer.Option(help="Checkpoint folder; a run already there is resumed.")],
-    preset: Annotated[str, typer.Option(help="Model size: tiny (CPU) or paper (the paper's shapes).")] = "tiny",
-    pooling: Annotated[str, typer.Option(help="spatial_softmax (the paper's IDM) or avg (Table S2 ablation).")] = (
-        "spatial_softmax"
-    ),
-    steps: Annotated[int, typer.Option(min=1, help="Optimizer steps in total.")] = 2000,
-    batch_size: Annotated[int, typer.Option(min=1, help="Samples per step.")] = 32,
-    lr: Annotated[float, typer.Option(help="Peak learning rate.")] = 1e-3,
-    context: Annotated[int, typer.Option(min=0, help="k: the model sees frames t-k .. t+k.")] = 2,
-    resolution: Annotated[str | None, typer.Option(help="WIDTHxHEIGHT of the model input (default: preset's).")] = (
-        None
-    ),
-    camera: Annotated[str, typer.Option(help="Camera whose frames are used.")] = "head_camera",
-    tasks: Annotated[str | None, typer.Option(help="Comma-separated tasks to train on (default: all found).")] = None,
-    holdout: Annotated[float, typer.Option(help="Fraction of episodes held out for evaluation.")] = 0.1,
-    seed: Annotated[int, typer.Option(help="Seed of initialization, data order and augmentation.")] = 0,
-    eval_every: Annotated[int, typer.Option(min=1, help="Steps between held-out evaluations.")] = 250,
-    checkpoint_every: Annotated[int, typer.Option(min=1, help="Steps between checkpoints.")] = 250,
-    threads: Annotated[int, typer.Option(min=0, help="Torch CPU threads (0: torch's default).")] = 0,
-    cache_mb: Annotated[int, typer.Option(min=0, help="Memory for decoded frames in MiB (all 21 tasks x 50 "
-                                                      "episodes at 160x120: about 8,200).")] = 2048,
-    device: Annotated[str, typer.Option(help="Torch device: cpu, cuda, cuda:1, ...")] = "cpu",
+    data: Annotated[Path, typer.Option(help=_help("data"))],
+    out: Annotated[Path, typer.Option(help=_help("out"))],
+    preset: Annotated[str, typer.Option(help=_help("preset"))] = _default("preset"),
+    pooling: Annotated[str, typer.Option(help=_help("pooling"))] = _default("pooling"),
+    steps: Annotated[int, typer.Option(min=1, help=_help("steps"))] = _default("steps"),
+    batch_size: Annotated[int, typer.Option(min=1, help=_help("batch_size"))] = _default("batch_size"),
+    lr: Annotated[float, typer.Option(help=_help("lr"))] = _default("lr"),
+    context: Annotated[int, typer.Option(min=0, help=_help("context"))] = _default("context"),
+    resolution: Annotated[str | None, typer.Option(help="WIDTHxHEIGHT: " + _help("resolution"))] = None,
+    camera: Annotated[str, typer.Option(help=_help("camera"))] = _default("camera"),
+    tasks: Annotated[str | None, typer.Option(help="Comma-separated. " + _help("tasks"))] = None,
+    holdout: Annotated[float, typer.Option(help=_help("holdout"))] = _default("holdout"),
+    seed: Annotated[int, typer.Option(help=_help("seed"))] = _default("seed"),
+    eval_every: Annotated[int, typer.Option(min=1, help=_help("eval_every"))] = _default("eval_every"),
+    checkpoint_every: Annotated[int, typer.Option(min=1, help=_help("checkpoint_every"))] = _default(
+        "checkpoint_every"),
+    threads: Annotated[int, typer.Option(min=0, help=_help("threads"))] = _default("threads"),
+    cache_mb: Annotated[int, typer.Option(min=0, help=_help("cache_mb") + " All 21 tasks x 50 episodes at "
+                                          "160x120 need about 8,200.")] = _default("cache_mb"),
+    device: Annotated[str, typer.Option(help=_help("device"))] = _default("device"),
+    mixed_precision: Annotated[str, typer.Option(help=_help("mixed_precision"))] = _default("mixed_precision"),
+    grad_accum: Annotated[int, typer.Option(min=1, help=_help("grad_accum"))] = _default("grad_accum"),
+    tensorboard: Annotated[bool, typer.Option(help=_help("tensorboard"))] = _default("tensorboard"),
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
-    """Train the inverse dynamics model on episode files (resumable: run again with the same --out)."""
-    from eva_bench.idm.train import TrainConfig, train
+    """Train the inverse dynamics model on episode files (resumable: run again with the same --out; the model
+    lands in OUT/model, see docs/training.md).
 
-    if pooling not in ("spatial_softmax", "avg"):
-        raise UserError(f"--pooling must be spatial_softmax or avg, got {pooling!r}")
+    Several GPUs: accelerate launch --multi_gpu --num_processes N -m eva_bench.cli train idm ... --device cuda
+    """
+    from eva_bench.idm.train import train
+
+    if not data.exists():
+        raise UserError(f"--data: no such folder {data}")
     config = TrainConfig(
         data=str(data), out=str(out), preset=preset, pooling=pooling, context=context,
         resolution=_resolution(resolution), camera=camera, tasks=split_task_option(tasks), holdout=holdout, seed=seed,
         steps=steps, batch_size=batch_size, lr=lr, eval_every=eval_every, checkpoint_every=checkpoint_every,
-        threads=threads, device=device, cache_mb=cache_mb,
+        threads=threads, device=device, cache_mb=cache_mb, mixed_precision=mixed_precision, grad_accum=grad_accum,
+        tensorboard=tensorboard,
     )
     result = train(config, progress=progress)
+    if not result.main_process:  # under accelerate launch: the main process reports
+        return
     typer.echo(f"step {result.step}/{config.steps}, {result.samples_per_s:.1f} samples/s -> {result.out}")
     if result.metrics is None:
         typer.echo("no held-out episode: no test metrics (use more episodes or --holdout)")

@@ -27,10 +27,10 @@ import torch.nn.functional as F  # noqa: N812
 from torch import nn
 
 from eva_bench.checkpoint import CONFIG_FILE, Checkpoint, CheckpointError, read_checkpoint, write_checkpoint
+from eva_bench.idm.train_config import POOLINGS
 from eva_bench.sim.embodiment import ACTION_DIM
 
 KIND = "idm"
-POOLINGS = ("spatial_softmax", "avg")
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,9 @@
 
 `RewardScorer` is what the runner (every episode's reward), `eva-bench reward calibrate` and Flow-GRPO (the
 reward of each imagined segment) use. It holds the reward IDM, the reward constants stored beside it
-(`reward.json`, with the calibrated P0) and the camera and resolution the IDM's training frames were recorded
-at (its *source*): a reward video must be rendered there, whatever cameras a policy asks for, so an episode's
-reward does not depend on the policy.
+(`reward.json`, with the calibrated P0; for a training run folder, `<run>/reward.json` also counts) and the
+camera and resolution the IDM's training frames were recorded at (its *source*): a reward video must be
+rendered there, whatever cameras a policy asks for, so an episode's reward does not depend on the policy.
 
 `describe()` is what the results database stores about the scorer (checkpoint digest, reward constants,
 source), so reports never read a checkpoint folder that may have changed since.
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from eva_bench.checkpoint import Checkpoint, CheckpointError, read_checkpoint
+from eva_bench.checkpoint import RUN_MODEL_DIR, Checkpoint, CheckpointError, read_checkpoint
 from eva_bench.errors import UserError
 from eva_bench.idm.reward import RewardBreakdown, RewardConfig, executability
 
@@ -69,7 +69,7 @@ class RewardScorer:
         self.checkpoint = checkpoint
         self.model = IDM.load(checkpoint.folder, map_location=device).to(device).eval()
         if config is None:
-            path = checkpoint.folder / REWARD_CONFIG_FILE
+            path = reward_config_path(checkpoint)
             if path.is_file():
                 config = RewardConfig.load(path)
             else:
@@ -109,6 +109,14 @@ class RewardScorer:
             "resolution": list(self.source.resolution),
             "reward_config": self.config.to_dict(),
         }
+
+
+def reward_config_path(checkpoint: Checkpoint) -> Path:
+    """Where the reward constants of an IDM are: `reward.json` in its checkpoint folder, or, for the latest
+    model of a training run (`<run>/model`), in the run folder when the model folder has none."""
+    inside = checkpoint.folder / REWARD_CONFIG_FILE
+    beside = checkpoint.folder.parent / REWARD_CONFIG_FILE
+    return beside if not inside.is_file() and checkpoint.folder.name == RUN_MODEL_DIR and beside.is_file() else inside
 
 
 def resolve_reward_idm(given: str | None) -> str:
