@@ -24,8 +24,17 @@ _TRUE, _FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off"}
 
 
 def field_docs(cls: type) -> dict[str, str]:
-    """Field name -> its one-paragraph description from the "Args:" section of `cls`'s docstring."""
-    doc = inspect.getdoc(cls) or ""
+    """Field name -> its one-paragraph description from the "Args:" sections of `cls`'s docstring and of its
+    base classes' (a subclass documents its own fields and the ones whose meaning or default it changes)."""
+    docs: dict[str, str] = {}
+    for klass in reversed(cls.__mro__):
+        if klass is not object and "__doc__" in vars(klass):
+            docs.update(_own_field_docs(vars(klass)["__doc__"]))
+    return docs
+
+
+def _own_field_docs(docstring: str | None) -> dict[str, str]:
+    doc = inspect.cleandoc(docstring or "")
     match = re.search(r"^Args:\n(.*?)(?:\n\S|\Z)", doc, re.S | re.M)
     docs: dict[str, str] = {}
     if not match:
@@ -134,20 +143,14 @@ def convert(value: Any, kind: Any) -> Any:
         if isinstance(value, str) and value.lower() in _TRUE | _FALSE:
             return value.lower() in _TRUE
         raise ValueError(f"expected true or false, got {value!r}")
-    if kind is int:
-        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-            raise ValueError(f"expected an integer, got {value!r}")
+    if kind in (int, float):
+        what = "an integer" if kind is int else "a number"
+        if isinstance(value, bool) or (kind is int and isinstance(value, float) and not value.is_integer()):
+            raise ValueError(f"expected {what}, got {value!r}")
         try:
-            return int(value)
+            return kind(value)
         except ValueError:
-            raise ValueError(f"expected an integer, got {value!r}") from None
-    if kind is float:
-        if isinstance(value, bool):
-            raise ValueError(f"expected a number, got {value!r}")
-        try:
-            return float(value)
-        except ValueError:
-            raise ValueError(f"expected a number, got {value!r}") from None
+            raise ValueError(f"expected {what}, got {value!r}") from None
     if kind is str:
         if not isinstance(value, str):
             raise ValueError(f"expected text, got {value!r}")

@@ -40,13 +40,7 @@ def blob_episode(steps: int, seed: int) -> Episode:
     return Episode(vector, {"left_endpose": pose, "right_endpose": pose}, {"head_camera": camera}, {"task": "blob"})
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small models on a shared 2-core machine run several times faster on one thread than on two."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -22,13 +22,7 @@ from eva_bench.training import TrainerConfig, batch_indices, fit, settings_diff,
 from eva_bench.training.logs import TENSORBOARD_MISSING
 from eva_bench.training.toy import ToyRegression
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def toy_config(out: Path, **overrides) -> TrainerConfig:
