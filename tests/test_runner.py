@@ -237,3 +237,14 @@ def test_resuming_after_a_task_version_bump_is_refused(tmp_path, monkeypatch) ->
     monkeypatch.setattr(TASKS.get("_test_pulse"), "version", TASKS.get("_test_pulse").version + 1)
     with pytest.raises(RunMismatchError, match=r"task _test_pulse version: stored \d+, now \d+"):
         evaluate(config(tmp_path, episodes=2, reward_idm="none"))
+
+
+def test_the_reward_view_is_rendered_at_the_idm_source_beside_the_video(tmp_path) -> None:
+    released = str(released_idm_dir())
+    with_video = play_episode(EpisodeJob("r", "idle", None, (), "_test_never", 0, 100000, "unseen", str(tmp_path),
+                                         True, released))
+    without = play_episode(EpisodeJob("r2", "idle", None, (), "_test_never", 0, 100000, "unseen", str(tmp_path),
+                                      False, released))
+    assert read_mp4(with_video.video_path).shape[1:] == (240, 320, 3)  # the saved video keeps its size
+    # The reward does not depend on what else is rendered: same view (head camera at 160x120) either way.
+    assert with_video.reward is not None and with_video.reward == without.reward
