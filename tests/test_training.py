@@ -111,6 +111,38 @@ def test_resume_is_bit_identical_and_strict(tmp_path) -> None:
         fit(task, toy_config(tmp_path / "b"), progress=False)
 
 
+class _Adapted(torch.nn.Module):
+    """A frozen base layer plus a trainable low-rank adapter (the shape of a LoRA fine-tune)."""
+
+    def __init__(self, features: int) -> None:
+        super().__init__()
+        self.base = torch.nn.Linear(features, 1).requires_grad_(False)
+        self.down, self.up = torch.nn.Linear(features, 2, bias=False), torch.nn.Linear(2, 1, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.base(x) + self.up(self.down(x))
+
+
+class _AdapterRegression(ToyRegression):
+    kind = "toy-adapter"
+
+    def build_model(self) -> torch.nn.Module:
+        return _Adapted(self.features)
+
+
+def test_adapter_training_resumes_with_its_optimizer_state_and_leaves_the_base_frozen(tmp_path) -> None:
+    fit(_AdapterRegression(), toy_config(tmp_path / "a"), progress=False)
+    fit(_AdapterRegression(), toy_config(tmp_path / "b"), progress=False, stop_after=15)
+    optimizer = torch.load(tmp_path / "b" / "state" / "optimizer.bin", weights_only=True)
+    assert len(optimizer["state"]) == 2  # AdamW moments of the two adapter matrices only
+    fit(_AdapterRegression(), toy_config(tmp_path / "b"), progress=False)
+    a, b = (read_checkpoint(tmp_path / run, "toy-adapter").load_state_dict() for run in ("a", "b"))
+    assert all(torch.equal(a[name], b[name]) for name in a)
+    torch.manual_seed(0)
+    assert torch.equal(a["base.weight"], _Adapted(8).base.weight)  # as initialized from the seed: never trained
+    assert log_rows(tmp_path / "a") == log_rows(tmp_path / "b")
+
+
 def test_corrupt_state_is_one_line_user_error(tmp_path) -> None:
     fit(ToyRegression(), toy_config(tmp_path / "run", steps=10), progress=False)
     (tmp_path / "run" / "state" / "optimizer.bin").write_bytes(b"not a torch file")

@@ -2,7 +2,7 @@
 
 It is the worked example of the interface (docs/training.md) and the model of the multi-process smoke test:
 
-    accelerate launch --cpu --num_processes 2 -m eva_bench.training.toy --out /tmp/toy --steps 20
+    accelerate launch --multi_gpu --num_processes 2 -m eva_bench.training.toy --out /tmp/toy --steps 20 --device cpu
 
 The data is y = x . w* + 0.1 noise with x ~ N(0, I_8), 256 training and 64 held-out samples drawn from
 `data_seed`; the model is one `nn.Linear(8, 1)`; the checkpoint is an eva-bench checkpoint of kind "toy".
