@@ -33,6 +33,14 @@ def test_contracts_import_without_sapien_or_torch() -> None:
     assert _imported_after(code, "sapien", "torch") == []
 
 
+def test_the_command_line_and_the_configs_it_reads_start_without_sapien_or_torch() -> None:
+    """`eva-bench --help` stays fast: the CLI takes its defaults from config dataclasses that import neither."""
+    code = ("import eva_bench.cli, eva_bench.run_config, eva_bench.idm.train_config, eva_bench.data.collect_config, "
+            "eva_bench.training.config, eva_bench.checkpoint, eva_bench.store\n"
+            "from eva_bench.policy import POLICIES; POLICIES.names()\n")
+    assert _imported_after(code, "sapien", "torch", "accelerate") == []
+
+
 def test_the_probe_sees_sapien_when_it_is_imported() -> None:
     """The check above can fail: the simulator itself does import SAPIEN."""
     assert _imported_after("import eva_bench.sim.env", "sapien", "torch") == ["sapien"]

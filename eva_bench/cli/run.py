@@ -11,6 +11,7 @@ import typer
 from eva_bench import paths
 from eva_bench.cli.common import DbOption, ProgressBars, db_path, split_tasks
 from eva_bench.configs import field_default, field_docs
+from eva_bench.data.collect_config import CollectConfig
 from eva_bench.errors import UserError
 from eva_bench.run_config import EvalConfig
 
@@ -80,19 +81,24 @@ def run(
         typer.echo(success_table(store.summary(run_id)))
 
 
+def _collect_help(name: str, prefix: str = "") -> str:
+    return prefix + field_docs(CollectConfig)[name]
+
+
 def collect(
-    out: Annotated[Path, typer.Option(help="Output folder; an existing collection there is continued.")],
+    out: Annotated[Path, typer.Option(help=_collect_help("out"))],
     tasks: Annotated[str, typer.Option(help="'all' or comma-separated task names.")] = "all",
-    episodes: Annotated[int, typer.Option(min=1, help="Successful expert episodes to keep per task.")] = 50,
-    workers: Annotated[int, typer.Option(min=1, help="Parallel worker processes.")] = 1,
-    cameras: Annotated[str, typer.Option(help="Comma-separated cameras to record (must include head_camera).")] = (
-        "head_camera,left_camera,right_camera"
-    ),
-    resolution: Annotated[str, typer.Option(help="WIDTHxHEIGHT of every camera.")] = "320x240",
+    episodes: Annotated[int, typer.Option(min=1, help=_collect_help("episodes"))] = field_default(
+        CollectConfig, "episodes"),
+    workers: Annotated[int, typer.Option(min=1, help=_collect_help("workers"))] = field_default(
+        CollectConfig, "workers"),
+    cameras: Annotated[str, typer.Option(help=_collect_help("cameras", "Comma-separated. "))] = ",".join(
+        field_default(CollectConfig, "cameras")),
+    resolution: Annotated[str, typer.Option(help=_collect_help("resolution", "WIDTHxHEIGHT: "))] = "x".join(
+        map(str, field_default(CollectConfig, "resolution"))),
 ) -> None:
     """Record the scripted expert's successful episodes on training seeds 0, 1, 2, ... as RoboTwin-layout HDF5
     files, head-camera videos and instructions (resumable: run again with the same --out to continue)."""
-    from eva_bench.data.collect import CollectConfig
     from eva_bench.data.collect import collect as run_collect
     from eva_bench.doctor import require_rendering
     from eva_bench.sim.cameras import parse_resolution

@@ -20,77 +20,24 @@ import contextlib
 import json
 import string
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from eva_bench.data.collect_config import VIDEO_CAMERA, CollectConfig
 from eva_bench.data.episode import CameraFrames, Episode, encode_jpeg, write_episode
 from eva_bench.errors import ProtocolError, UserError
 from eva_bench.expert import replay, run_expert
 from eva_bench.fileio import atomic_write
-from eva_bench.sim.cameras import DEFAULT_RESOLUTION, check_camera_names
 from eva_bench.sim.embodiment import CONTROL_DT, PIPER_BIMANUAL
 from eva_bench.task import TASKS, Task
 from eva_bench.workers import map_jobs, worker_env, worker_pool
 
 MANIFEST = "manifest.json"
 LOCK = ".lock"
-FORMAT = "eva-bench-demos/1"
-DEFAULT_CAMERAS = ("head_camera", "left_camera", "right_camera")
-VIDEO_CAMERA = "head_camera"
 MAX_SEEDS_PER_EPISODE = 4  # give up on a task whose expert fails on more than 3 of 4 seeds
 
 Progress = Callable[[str, int, int], None]
-
-
-@dataclass
-class CollectConfig:
-    """One collection.
-
-    Args:
-        tasks: Task names.
-        out: Output folder (created; an existing collection there is continued).
-        episodes: Successful episodes to keep per task (RoboTwin: 50).
-        workers: Parallel worker processes.
-        cameras: Cameras to record.
-        resolution: (width, height) of every camera.
-    """
-
-    tasks: list[str]
-    out: Path
-    episodes: int = 50
-    workers: int = 1
-    cameras: tuple[str, ...] = DEFAULT_CAMERAS
-    resolution: tuple[int, int] = DEFAULT_RESOLUTION
-
-    def __post_init__(self) -> None:
-        if self.episodes < 1:
-            raise UserError(f"episodes must be >= 1, got {self.episodes}")
-        if self.workers < 1:
-            raise UserError(f"workers must be >= 1, got {self.workers}")
-        for task in self.tasks:
-            TASKS.get(task)
-        try:
-            check_camera_names(self.cameras)
-        except ValueError as error:
-            raise UserError(str(error)) from error
-        if VIDEO_CAMERA not in self.cameras:
-            raise UserError(f"the cameras must include {VIDEO_CAMERA} (the episode video)")
-        width, height = self.resolution
-        if width < 16 or height < 16 or width % 2 or height % 2:
-            raise UserError(f"resolution must be even and at least 16x16, got {width}x{height}")
-        self.out = Path(self.out)
-
-    def settings(self) -> dict:
-        """What must match for a collection to be continued in the same folder."""
-        return {
-            "format": FORMAT,
-            "embodiment": PIPER_BIMANUAL.digest(),
-            "cameras": list(self.cameras),
-            "resolution": list(self.resolution),
-            "control_dt": CONTROL_DT,
-        }
 
 
 class Manifest:
