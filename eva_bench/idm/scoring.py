@@ -64,10 +64,8 @@ class RewardScorer:
     """
 
     def __init__(self, checkpoint: Checkpoint, config: RewardConfig | None = None, device: str = "cpu") -> None:
-        from eva_bench.idm.model import IDM
-
-        self.checkpoint = checkpoint
-        self.model = IDM.load(checkpoint.folder, map_location=device).to(device).eval()
+        self.checkpoint, self.device = checkpoint, device
+        self._model = None
         if config is None:
             path = reward_config_path(checkpoint)
             if path.is_file():
@@ -78,6 +76,16 @@ class RewardScorer:
                             checkpoint.folder, config.p0)
         self.config = config
         self.source = idm_source(checkpoint)
+
+    @property
+    def model(self):
+        """The IDM, loaded on first use (describing a scorer, as the main process of a run does, needs no
+        weights)."""
+        if self._model is None:
+            from eva_bench.idm.model import IDM
+
+            self._model = IDM.load(self.checkpoint.folder, map_location=self.device).to(self.device).eval()
+        return self._model
 
     @classmethod
     def load(cls, folder: str | os.PathLike, device: str = "cpu") -> RewardScorer:
