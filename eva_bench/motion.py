@@ -217,7 +217,7 @@ class Motion:
     def home(self, arm: str) -> None:
         """Return `arm` to the embodiment's home configuration."""
         self._avoid(arm)
-        path = self.planners[arm].plan_to_qpos(self._q[arm], self.env.embodiment.home_qpos)
+        path = self.planners[arm].plan_to_qpos(self._q[arm], self.env.embodiment.home_qpos(arm))
         self._add(arm, [Segment(path=path)])
 
     def choose_contact(

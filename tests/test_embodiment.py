@@ -80,7 +80,7 @@ def test_planner_kinematics_match_the_simulator(planner) -> None:
     from conftest import PulseTask
 
     env.reset(PulseTask, 0)
-    qpos = SPEC.home_qpos + np.deg2rad([10, 20, -15, 30, -20, 40])
+    qpos = SPEC.home_qpos() + np.deg2rad([10, 20, -15, 30, -20, 40])
     full = np.concatenate([qpos, [0.035, 0.035]])
     env.arms["left"].articulation.set_qpos(full)
     sim_tcp = env.tcp_pose("left")
@@ -99,7 +99,7 @@ def test_ik_recovers_reachable_poses(planner) -> None:
             continue
         tried += 1
         try:
-            found = planner.ik(pose, SPEC.home_qpos, symmetric=False)
+            found = planner.ik(pose, SPEC.home_qpos(), symmetric=False)
         except PlanningError:
             continue
         solved += 1
@@ -109,7 +109,7 @@ def test_ik_recovers_reachable_poses(planner) -> None:
 
 
 def test_retimed_paths_respect_speed_limits(planner) -> None:
-    start = SPEC.home_qpos
+    start = SPEC.home_qpos()
     goal = start + np.deg2rad([40, 30, -30, 60, -40, -70])
     assert np.all((goal >= SPEC.arm.lower) & (goal <= SPEC.arm.upper))
     path = planner.plan_to_qpos(start, goal)
@@ -123,7 +123,7 @@ def test_retimed_paths_respect_speed_limits(planner) -> None:
 
 
 def test_straight_line_keeps_the_tcp_on_the_line(planner) -> None:
-    start = SPEC.home_qpos
+    start = SPEC.home_qpos()
     begin = planner.fk(start)
     end = sapien.Pose(begin.p + [0.05, 0.08, -0.1], begin.q)
     path = planner.plan_line(start, end)
@@ -142,7 +142,7 @@ def test_rrt_paths_avoid_obstacles_and_do_not_depend_on_history(planner) -> None
     from conftest import PulseTask
 
     env.reset(PulseTask, 0)
-    start = SPEC.home_qpos
+    start = SPEC.home_qpos()
     goal = start + np.deg2rad([-60, 35, -20, 0, -30, 0])
     mid = planner.fk((start + goal) / 2).p
     builder = env.scene.create_actor_builder()

@@ -41,7 +41,7 @@ def test_action_is_clipped_to_joint_limits(env) -> None:
     np.testing.assert_allclose(env.command[arm_slice("left")], SPEC.arm.upper, atol=1e-5)
     assert env.command[gripper_index("left")] == pytest.approx(1.0)
     # The right arm was commanded to stay and did.
-    np.testing.assert_allclose(env.command[arm_slice("right")], SPEC.home_qpos, atol=1e-6)
+    np.testing.assert_allclose(env.command[arm_slice("right")], SPEC.home_qpos("right"), atol=1e-6)
 
 
 def test_action_is_clipped_to_speed_limits(env) -> None:

@@ -120,3 +120,91 @@ def tasks_expert(
         for check in checks:
             if not check.solvable:
                 typer.echo(f"    seed {check.seed}: {check.reason}")
+
+
+@app.command("robustness")
+def tasks_robustness(
+    tasks: Annotated[str, typer.Option(help="'all' or comma-separated task names.")] = "all",
+    seeds: Annotated[int, typer.Option(min=1, help="Expert-solvable evaluation seeds per task.")] = 5,
+    noise: Annotated[str, typer.Option(
+        help="Comma-separated perturbations KIND:SIZE; kinds: none, iid, bias, lowpass (rad), gripper_shift "
+             "(steps, negative = early), gripper_noise. Default: none, iid/bias/lowpass at 0.01/0.02/0.05, "
+             "gripper_shift -5 and 5, gripper_noise 0.2.")] = "",
+    workers: Annotated[int, typer.Option(min=1, help="Parallel worker processes.")] = 1,
+    run_seed: Annotated[int, typer.Option(help="Evaluation seeds start at 100000 * (1 + RUN_SEED), as in `run`.")] = 0,
+    hold_steps: Annotated[int, typer.Option(min=0, help="Steps the last action is held after the plan.")] = 50,
+    out: Annotated[Path | None, typer.Option(help="Write every replay to this CSV (and the table beside it, .md).")]
+    = None,
+) -> None:
+    """Replay each task's expert plan open-loop with simulated decoding errors and count the successes.
+
+    Tells how much joint error a task tolerates: a video policy's actions are an IDM's decoding of the expert's
+    motion, so a task that fails under 0.02 rad of noise caps every such policy, whatever its IDM.
+    """
+    from tqdm import tqdm
+
+    from eva_bench import robustness
+    from eva_bench.doctor import require_rendering
+
+    names = split_tasks(tasks)
+    try:
+        perturbations = ([robustness.Perturbation.parse(p) for p in noise.split(",") if p.strip()]
+                         or list(robustness.DEFAULT_PERTURBATIONS))
+    except ValueError as error:
+        raise UserError(str(error)) from None
+    require_rendering()
+    bar = tqdm(total=len(names) * seeds, desc="robustness", unit="seed", file=sys.stderr)
+    rows = robustness.measure(names, seeds, perturbations, workers, run_seed, hold_steps,
+                              lambda done, _total: bar.update(done - bar.n))
+    bar.close()
+    text = robustness.table(rows)
+    typer.echo(text)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        robustness.write_csv(rows, out)
+        out.with_suffix(".md").write_text(text + "\n")
+        typer.echo(f"wrote {out} and {out.with_suffix('.md')}")
+
+
+@app.command("visibility")
+def tasks_visibility(
+    tasks: Annotated[str, typer.Option(help="'all' or comma-separated task names.")] = "all",
+    seeds: Annotated[int, typer.Option(min=1, help="Evaluation seeds per task (from 100000).")] = 2,
+    camera: Annotated[str, typer.Option(help="Static camera to measure.")] = "head_camera",
+    resolution: Annotated[str, typer.Option(help="Frame size WIDTHxHEIGHT.")] = "320x240",
+    stride: Annotated[int, typer.Option(min=1, help="Measure every STRIDE-th frame of the expert's episode.")] = 5,
+    workers: Annotated[int, typer.Option(min=1, help="Parallel worker processes.")] = 1,
+    out: Annotated[Path | None, typer.Option(help="Also write the table to this markdown file.")] = None,
+) -> None:
+    """How much of each arm's gripper and forearm is inside CAMERA's frame during the expert's episodes.
+
+    Per task: the in-frame fraction (share of the part's unoccluded pixels, in an enlarged sensor with the same
+    pose and focal length, that the real frame holds) at the home pose, averaged over each third of the
+    episode, and the worst frame; both arms averaged. An IDM cannot decode a joint it cannot see.
+    """
+    from tqdm import tqdm
+
+    from eva_bench import visibility
+    from eva_bench.doctor import require_rendering
+    from eva_bench.runner import eval_seed_start
+    from eva_bench.sim.cameras import CAMERAS, parse_resolution
+
+    names = split_tasks(tasks)
+    if camera not in CAMERAS or CAMERAS[camera].mount is not None:
+        raise UserError(f"--camera must be a static camera: {sorted(n for n, c in CAMERAS.items() if not c.mount)}")
+    try:
+        size = parse_resolution(resolution)
+    except ValueError as error:
+        raise UserError(str(error)) from None
+    require_rendering()
+    seed_list = [eval_seed_start(0) + i for i in range(seeds)]
+    bar = tqdm(total=len(names) * seeds, desc="visibility", unit="episode", file=sys.stderr)
+    rows = visibility.measure(names, seed_list, camera, size, stride, workers,
+                              lambda done, _total: bar.update(done - bar.n))
+    bar.close()
+    text = visibility.table(rows)
+    typer.echo(text)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text + "\n")
+        typer.echo(f"wrote {out}")

@@ -116,7 +116,7 @@ class CameraRig:
         for name, (width, height) in requests.items():
             spec = camera_spec(name)
             camera = sapien.render.RenderCameraComponent(int(width), int(height))
-            camera.set_perspective_parameters(_NEAR, _FAR, *_focal(width, height, spec.fovy_deg))
+            camera.set_perspective_parameters(_NEAR, _FAR, *focal_parameters(width, height, spec.fovy_deg))
             camera.name = name
             if spec.mount is None:
                 entity = sapien.Entity()
@@ -155,7 +155,7 @@ class CameraRig:
         return out
 
 
-def _focal(width: int, height: int, fovy_deg: float) -> tuple[float, float, float, float, float]:
+def focal_parameters(width: int, height: int, fovy_deg: float) -> tuple[float, float, float, float, float]:
     """(fx, fy, cx, cy, skew) of a pinhole camera with square pixels and the given vertical FOV."""
     fy = height / 2 / np.tan(np.deg2rad(fovy_deg) / 2)
     return fy, fy, width / 2, height / 2, 0.0

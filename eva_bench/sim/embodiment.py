@@ -32,6 +32,8 @@ ARMS = ("left", "right")
 PHYSICS_HZ = 250
 SUBSTEPS = 15
 CONTROL_DT = SUBSTEPS / PHYSICS_HZ  # 0.06 s
+# The right arm mirrors the left through the robot's midplane: yaw and roll joints change sign, pitches do not.
+_MIRROR = np.array([-1.0, 1.0, 1.0, -1.0, 1.0, -1.0])
 
 
 @dataclass(frozen=True)
@@ -159,8 +161,9 @@ class EmbodimentSpec:
         name: Identifier stored with datasets and results.
         arm: The spec shared by both arms.
         mounts: Left and right mounting plates.
-        home_deg: Initial joint positions of one arm in degrees (the same for both arms): a retracted pose
-            above the table edge that keeps the workspace free and visible.
+        home_deg: Initial joint positions of the left arm in degrees; the right arm's is its mirror image
+            (J1, J4 and J6 negated). A pose with both grippers and forearms in the head camera's view, at the
+            lower corners of the picture, leaving the workspace free.
         table_size: Table top extent (x, y) in metres.
         table_height: Height of the table top (m).
         table_thickness: Thickness of the table top (m).
@@ -179,18 +182,20 @@ class EmbodimentSpec:
 
     def __post_init__(self) -> None:
         home = np.deg2rad(self.home_deg)
-        if len(home) != ARM_DOF or np.any(home < self.arm.lower) or np.any(home > self.arm.upper):
+        if len(home) != ARM_DOF or np.any(np.minimum(home, home * _MIRROR) < self.arm.lower) \
+                or np.any(np.maximum(home, home * _MIRROR) > self.arm.upper):
             raise ValueError(f"home_deg {self.home_deg} must hold {ARM_DOF} values within the joint limits")
 
-    @property
-    def home_qpos(self) -> np.ndarray:
-        """Initial joint targets of one arm, (6,) rad."""
-        return np.deg2rad(self.home_deg)
+    def home_qpos(self, arm: str = "left") -> np.ndarray:
+        """Initial joint targets of `arm`, (6,) rad: `home_deg` for the left arm, its mirror for the right."""
+        if arm not in ARMS:
+            raise ValueError(f"arm must be one of {ARMS}, got {arm!r}")
+        home = np.deg2rad(self.home_deg)
+        return home if arm == "left" else home * _MIRROR
 
     def home_action(self) -> np.ndarray:
         """The initial 14-dim action: both arms at home, both grippers open."""
-        arm = np.concatenate([self.home_qpos, [1.0]])
-        return np.concatenate([arm, arm]).astype(np.float32)
+        return np.concatenate([self.home_qpos("left"), [1.0], self.home_qpos("right"), [1.0]]).astype(np.float32)
 
     def action_lower(self) -> np.ndarray:
         """Lower bounds of the 14-dim action (joint limits, gripper 0)."""

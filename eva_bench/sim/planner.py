@@ -23,7 +23,7 @@ import toppra.algorithm as toppra_algo
 import toppra.constraint as toppra_constraint
 from mplib.collision_detection import fcl
 
-from eva_bench.sim.embodiment import ARM_DOF, EmbodimentSpec, MountSpec
+from eva_bench.sim.embodiment import ARM_DOF, ARMS, EmbodimentSpec, MountSpec
 from eva_bench.sim.poses import flip_about_x, interpolate, rotation_angle
 from eva_bench.sim.rrt import rrt_connect
 from eva_bench.sim.urdf import TCP_LINK, ArmFiles
@@ -127,7 +127,8 @@ class ArmPlanner:
         self._fingers = np.full(2, spec.arm.finger_travel)
         self._mask = [False] * ARM_DOF + [True, True]
         rng = np.random.default_rng(20240601)
-        self._seeds = [spec.home_qpos] + [rng.uniform(self._lower, self._upper) for _ in range(_IK_SEEDS)]
+        home = spec.home_qpos(ARMS[list(spec.mounts).index(mount)])
+        self._seeds = [home] + [rng.uniform(self._lower, self._upper) for _ in range(_IK_SEEDS)]
         self._base = sapien.Pose(mount.xyz, mount.quaternion())
 
     def _add_table(self, spec: EmbodimentSpec) -> None:

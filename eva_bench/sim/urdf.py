@@ -248,6 +248,6 @@ def arm_files(spec: EmbodimentSpec) -> ArmFiles:
     # its SRDF means both are complete.
     with atomic_path(files.urdf) as tmp_urdf:
         tmp_urdf.write_text(arm_urdf(spec.arm))
-        pairs = sample_disabled_pairs(tmp_urdf, spec.arm, spec.home_qpos)
+        pairs = sample_disabled_pairs(tmp_urdf, spec.arm, spec.home_qpos("left"))
         atomic_write(files.srdf, _srdf_text("piper_arm", pairs))
     return files
