@@ -137,6 +137,17 @@ def test_metrics_follow_the_paper_definition() -> None:
     assert m["mae"][0] == pytest.approx(0.05) and m["mae"][13] == 0.0
 
 
+def test_fine_metrics_see_what_the_paper_accuracy_cannot() -> None:
+    target = np.repeat(PIPER_BIMANUAL.home_action()[None].astype(np.float64), 4, 0)
+    predicted = target.copy()
+    predicted[:, 1] += 0.02  # left shoulder off by 0.02 rad: "accurate" at +-0.05, a missed grasp in the sim
+    m = action_metrics(predicted, target)
+    assert m["accuracy"] == 1.0
+    assert m["joint_accuracy_0.01"] == pytest.approx(11 / 12)
+    assert 0.5 < m["tip_error_cm"] * 2 < 2.0  # the left TCP (one of two arms) moves ~1 cm per 0.02 rad at ~0.5 m
+    assert action_metrics(target, target)["tip_error_cm"] == 0.0
+
+
 def test_batches_cover_every_sample_once_per_epoch() -> None:
     seen = np.concatenate([batch_indices(s, 4, 12, seed=0) for s in range(3)])
     assert sorted(seen) == list(range(12))

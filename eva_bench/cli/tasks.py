@@ -141,8 +141,6 @@ def tasks_robustness(
     Tells how much joint error a task tolerates: a video policy's actions are an IDM's decoding of the expert's
     motion, so a task that fails under 0.02 rad of noise caps every such policy, whatever its IDM.
     """
-    from tqdm import tqdm
-
     from eva_bench import robustness
     from eva_bench.doctor import require_rendering
 
@@ -153,17 +151,14 @@ def tasks_robustness(
     except ValueError as error:
         raise UserError(str(error)) from None
     require_rendering()
-    bar = tqdm(total=len(names) * seeds, desc="robustness", unit="seed", file=sys.stderr)
-    rows = robustness.measure(names, seeds, perturbations, workers, run_seed, hold_steps,
-                              lambda done, _total: bar.update(done - bar.n))
-    bar.close()
+    rows = _with_bar(len(names) * seeds, "robustness", "seed", lambda progress: robustness.measure(
+        names, seeds, perturbations, workers, run_seed, hold_steps, progress))
     text = robustness.table(rows)
     typer.echo(text)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         robustness.write_csv(rows, out)
-        out.with_suffix(".md").write_text(text + "\n")
-        typer.echo(f"wrote {out} and {out.with_suffix('.md')}")
+        _write_table(text, out.with_suffix(".md"))
 
 
 @app.command("visibility")
@@ -182,8 +177,6 @@ def tasks_visibility(
     pose and focal length, that the real frame holds) at the home pose, averaged over each third of the
     episode, and the worst frame; both arms averaged. An IDM cannot decode a joint it cannot see.
     """
-    from tqdm import tqdm
-
     from eva_bench import visibility
     from eva_bench.doctor import require_rendering
     from eva_bench.runner import eval_seed_start
@@ -198,13 +191,29 @@ def tasks_visibility(
         raise UserError(str(error)) from None
     require_rendering()
     seed_list = [eval_seed_start(0) + i for i in range(seeds)]
-    bar = tqdm(total=len(names) * seeds, desc="visibility", unit="episode", file=sys.stderr)
-    rows = visibility.measure(names, seed_list, camera, size, stride, workers,
-                              lambda done, _total: bar.update(done - bar.n))
-    bar.close()
+    rows = _with_bar(len(names) * seeds, "visibility", "episode", lambda progress: visibility.measure(
+        names, seed_list, camera, size, stride, workers, progress))
     text = visibility.table(rows)
     typer.echo(text)
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text + "\n")
-        typer.echo(f"wrote {out}")
+        _write_table(text, out)
+
+
+def _with_bar(total: int, desc: str, unit: str, work):
+    """Run `work(progress)` with a tqdm bar on stderr fed by its `progress(done, total)` callback."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc=desc, unit=unit, file=sys.stderr)
+    try:
+        return work(lambda done, _total: bar.update(done - bar.n))
+    finally:
+        bar.close()
+
+
+def _write_table(text: str, path: Path) -> None:
+    """Write a markdown table (atomically) and say where."""
+    from eva_bench.fileio import atomic_write
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, text + "\n")
+    typer.echo(f"wrote {path}")
