@@ -27,14 +27,13 @@ from pathlib import Path
 
 import numpy as np
 
-from eva_bench.sim.embodiment import ARMS, arm_slice, gripper_index
+from eva_bench.sim.embodiment import GRIPPER_INDICES as _GRIPPERS
+from eva_bench.sim.embodiment import JOINT_INDICES as _JOINTS
 
 KINDS = ("none", "iid", "bias", "lowpass", "gripper_shift", "gripper_noise")
 LOWPASS_STEPS = 20.0  # correlation time of the `lowpass` error, in control steps
 DEFAULT_HOLD_STEPS = 50
 
-_JOINTS = np.concatenate([np.arange(arm_slice(a).start, arm_slice(a).stop) for a in ARMS])
-_GRIPPERS = np.array([gripper_index(a) for a in ARMS])
 
 
 @dataclass(frozen=True)

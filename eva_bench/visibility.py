@@ -73,12 +73,14 @@ class FrameMeter:
         """(arm, part) -> in-frame fraction now (NaN when no pixel of the part is seen at all)."""
         ids = self.segmentation()
         x0, y0 = (MARGIN - 1) * self.width // 2, (MARGIN - 1) * self.height // 2
-        inside = ids[y0 : y0 + self.height, x0 : x0 + self.width]
+        size = int(ids.max()) + 1
+        total = np.bincount(ids.ravel(), minlength=size)  # pixels per actor id, once for all parts
+        seen = np.bincount(ids[y0 : y0 + self.height, x0 : x0 + self.width].ravel(), minlength=size)
         out = {}
         for key, part_ids in self.ids.items():
-            total = int(np.isin(ids, list(part_ids)).sum())
-            seen = int(np.isin(inside, list(part_ids)).sum())
-            out[key] = seen / total if total else float("nan")
+            part = [i for i in part_ids if i < size]
+            count = int(total[part].sum())
+            out[key] = int(seen[part].sum()) / count if count else float("nan")
         return out
 
 
@@ -161,15 +163,18 @@ def table(rows: Sequence[VisibilityRow], parts: Sequence[str] = ("gripper", "for
     for task in tasks:
         for part in parts:
             chosen = [r for r in rows if r.task == task and r.part == part]
-            values = np.array([r.values for r in chosen], dtype=float)
-            means = [_nanmean(values[:, i]) for i in range(len(PHASES) - 1)] + [_nanmin(values[:, -1])]
+            means = _phase_summary(np.array([r.values for r in chosen], dtype=float))
             summary[part].append(means)
             lines.append(f"| {task} | {part} | " + " | ".join(_pct(v) for v in means) + " |")
     for part in parts:
-        values = np.array(summary[part], dtype=float)
-        means = [_nanmean(values[:, i]) for i in range(len(PHASES) - 1)] + [_nanmin(values[:, -1])]
+        means = _phase_summary(np.array(summary[part], dtype=float))
         lines.append(f"| **all tasks** | {part} | " + " | ".join(_pct(v) for v in means) + " |")
     return "\n".join(lines)
+
+
+def _phase_summary(values: np.ndarray) -> list[float]:
+    """Rows of per-phase values -> the mean of each phase, and the minimum of the "worst" column."""
+    return [_nanmean(values[:, i]) for i in range(len(PHASES) - 1)] + [_nanmin(values[:, -1])]
 
 
 def _pct(value: float) -> str:

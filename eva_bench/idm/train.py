@@ -38,7 +38,7 @@ from eva_bench.data.dataset import FrameWindows, find_episodes, split_by_episode
 from eva_bench.errors import UserError
 from eva_bench.idm.model import IDM
 from eva_bench.idm.train_config import TrainConfig
-from eva_bench.sim.embodiment import arm_slice
+from eva_bench.sim.embodiment import JOINT_INDICES
 from eva_bench.training import RESUMABLE, TrainTask, fit, warmup_cosine
 from eva_bench.training.sampling import batch_indices
 
@@ -156,7 +156,6 @@ def action_metrics(predicted: np.ndarray, target: np.ndarray, threshold: float =
     predicted, target = np.asarray(predicted, np.float64), np.asarray(target, np.float64)
     error = np.abs(predicted - target)
     within = error <= threshold
-    joints = np.r_[arm_slice("left"), arm_slice("right")]
     tips = 100.0 * tip_errors(predicted, target) if len(error) else np.zeros((0, 2))
     return {
         "samples": int(len(error)),
@@ -164,7 +163,7 @@ def action_metrics(predicted: np.ndarray, target: np.ndarray, threshold: float =
         "mae_mean": float(error.mean()),
         "accuracy": float(within.mean()),
         "accuracy_per_dim": within.mean(0).tolist(),
-        "joint_accuracy_0.01": float((error[:, joints] <= 0.01).mean()),
+        "joint_accuracy_0.01": float((error[:, JOINT_INDICES] <= 0.01).mean()),
         "tip_error_cm": float(tips.mean()) if tips.size else float("nan"),
         "tip_error_p90_cm": float(np.percentile(tips, 90)) if tips.size else float("nan"),
     }

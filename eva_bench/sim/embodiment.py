@@ -236,3 +236,8 @@ def arm_slice(arm: str) -> slice:
 def gripper_index(arm: str) -> int:
     """The index of `arm`'s gripper value inside a 14-dim action."""
     return arm_slice(arm).stop
+
+
+#: Indices of the 12 arm joints and of the 2 grippers inside a 14-dim action.
+JOINT_INDICES = np.r_[arm_slice("left"), arm_slice("right")]
+GRIPPER_INDICES = np.array([gripper_index(a) for a in ARMS])
