@@ -9,6 +9,10 @@ not lower the score, leaving the frame itself as the thing measured.
 Measured over the expert's episode at the evaluation seeds, per phase: the home pose (frame 0), then the mean
 over every `stride`-th frame of the first, second and last third of the episode, and the minimum over the
 episode (`eva-bench tasks visibility`).
+
+A layout that shows the arms must not hide the task: the pseudo-part "objects" (arm "both") is the share of the
+task objects' pixels in the real frame at the home pose that the arms leave visible (1 = the arms hide nothing),
+measured by rendering once more with both arms moved out of the scene.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ PARTS = {
     "upper_arm": ("link2",),
 }
 PHASES = ("home", "first third", "second third", "last third", "worst")
+_AWAY = 50.0  # metres the arms are moved (along -y) to render the scene without them
 
 
 class FrameMeter:
@@ -62,6 +67,11 @@ class FrameMeter:
             (arm, part): {env.arms[arm].articulation.find_link_by_name(n).entity.per_scene_id for n in names}
             for arm in ARMS for part, names in PARTS.items()
         }
+        robot = set().union(*self.ids.values()) | {
+            link.entity.per_scene_id for c in env.arms.values() for link in c.articulation.get_links()}
+        self.object_ids = np.array(sorted(
+            e.per_scene_id for e in env.scene.get_entities()
+            if e not in env.workspace and e.per_scene_id not in robot), dtype=np.int64)
 
     def segmentation(self) -> np.ndarray:
         """Actor ids of the enlarged view, (H * MARGIN, W * MARGIN) uint32."""
@@ -82,6 +92,26 @@ class FrameMeter:
             count = int(total[part].sum())
             out[key] = int(seen[part].sum()) / count if count else float("nan")
         return out
+
+    def objects_unhidden(self) -> float:
+        """Share of the task objects' pixels in the real frame that the arms leave visible now (NaN if none)."""
+        import sapien
+
+        with_arms = self._object_pixels()
+        poses = {arm: c.articulation.get_root_pose() for arm, c in self.env.arms.items()}
+        try:
+            for arm, c in self.env.arms.items():
+                c.articulation.set_root_pose(sapien.Pose(poses[arm].p - [0.0, _AWAY, 0.0], poses[arm].q))
+            without = self._object_pixels()
+        finally:
+            for arm, c in self.env.arms.items():
+                c.articulation.set_root_pose(poses[arm])
+        return with_arms / without if without else float("nan")
+
+    def _object_pixels(self) -> int:
+        ids = self.segmentation()
+        x0, y0 = (MARGIN - 1) * self.width // 2, (MARGIN - 1) * self.height // 2
+        return int(np.isin(ids[y0 : y0 + self.height, x0 : x0 + self.width], self.object_ids).sum())
 
 
 @dataclass(frozen=True)
@@ -109,6 +139,7 @@ def measure_episode(task: str, seed: int, camera: str = "head_camera", resolutio
     env = worker_env({camera: tuple(resolution)})
     env.reset(task_cls, seed)
     meter = FrameMeter(env, camera, tuple(resolution))
+    unhidden = meter.objects_unhidden()
     frames = [meter.fractions()]
     for step, action in enumerate(result.actions, start=1):
         env.step(action)
@@ -120,6 +151,8 @@ def measure_episode(task: str, seed: int, camera: str = "head_camera", resolutio
         series = np.array([f[key] for f in frames])
         phase_values = [series[0], *(_nanmean(series[idx]) for idx in thirds), _nanmin(series)]
         rows.append(VisibilityRow(task, seed, key[0], key[1], tuple(float(v) for v in phase_values)))
+    nan = float("nan")
+    rows.append(VisibilityRow(task, seed, "both", "objects", (unhidden, *[nan] * (len(PHASES) - 1))))
     return rows
 
 
@@ -154,7 +187,7 @@ def measure(tasks: Sequence[str], seeds: Sequence[int], camera: str = "head_came
     return sorted(rows, key=lambda r: (order[r.task], r.seed, r.arm, r.part))
 
 
-def table(rows: Sequence[VisibilityRow], parts: Sequence[str] = ("gripper", "forearm")) -> str:
+def table(rows: Sequence[VisibilityRow], parts: Sequence[str] = ("gripper", "forearm", "objects")) -> str:
     """Markdown: per task and part, the in-frame fraction per phase (both arms' mean; seeds averaged)."""
     tasks = list(dict.fromkeys(r.task for r in rows))
     header = ["task", "part", *PHASES]
@@ -163,10 +196,14 @@ def table(rows: Sequence[VisibilityRow], parts: Sequence[str] = ("gripper", "for
     for task in tasks:
         for part in parts:
             chosen = [r for r in rows if r.task == task and r.part == part]
+            if not chosen:
+                continue
             means = _phase_summary(np.array([r.values for r in chosen], dtype=float))
             summary[part].append(means)
             lines.append(f"| {task} | {part} | " + " | ".join(_pct(v) for v in means) + " |")
     for part in parts:
+        if not summary[part]:
+            continue
         means = _phase_summary(np.array(summary[part], dtype=float))
         lines.append(f"| **all tasks** | {part} | " + " | ".join(_pct(v) for v in means) + " |")
     return "\n".join(lines)

@@ -55,7 +55,7 @@ class HandoverBlock(Task):
     """
 
     name = "handover_block"
-    expert_max_steps = 252
+    expert_max_steps = 250
     near_misses = ("off_pad", "right_gripper_closed")
     arms = "dual"
     seen_instructions = (
@@ -120,7 +120,7 @@ class HandoverBlock(Task):
             yaw = quat_yaw(self.block.pose.q) + turn
             return [
                 Placement.of(self.block, sapien.Pose(p, yaw_quat(yaw)), 0, pre_dis=0, dis=0, align=True, lift=0.05,
-                             retreat=0.1, retreat_axis="up")
+                             retreat=0.1, retreat_axis="approach")
                 for p in _HANDOVER_POINTS
             ]
 

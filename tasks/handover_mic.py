@@ -38,7 +38,7 @@ class HandoverMic(Task):
     """
 
     name = "handover_mic"
-    expert_max_steps = 162
+    expert_max_steps = 161
     near_misses = ("too_low", "giver_still_closed", "receiver_open", "wrong_side", "not_touching")
     arms = "dual"
     seen_instructions = (

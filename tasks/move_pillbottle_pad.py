@@ -34,7 +34,7 @@ class MovePillbottlePad(Task):
     """
 
     name = "move_pillbottle_pad"
-    expert_max_steps = 120
+    expert_max_steps = 127
     near_misses = ("off_x", "off_y", "lying", "held_above", "gripper_closed")
     arms = "single"
     seen_instructions = (

@@ -43,7 +43,7 @@ class PlaceA2BRight(Task):
     """
 
     name = "place_a2b_right"
-    expert_max_steps = 110
+    expert_max_steps = 111
     near_misses = ("too_far", "too_close", "left_of_b", "off_row", "gripper_closed")
     arms = "single"
     seen_instructions = (

@@ -44,7 +44,7 @@ class PlaceBreadBasket(Task):
     """
 
     name = "place_bread_basket"
-    expert_max_steps = 214
+    expert_max_steps = 215
     near_misses = ("off_x", "off_y", "below_table", "left_gripper_closed", "right_gripper_closed")
     arms = "dual"
     seen_instructions = (

@@ -41,7 +41,7 @@ class PlaceBurgerFries(Task):
     """
 
     name = "place_burger_fries"
-    expert_max_steps = 208
+    expert_max_steps = 213
     near_misses = ("burger_off", "fries_off", "left_gripper_closed", "right_gripper_closed")
     arms = "dual"
     seen_instructions = (

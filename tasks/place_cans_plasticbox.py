@@ -36,7 +36,7 @@ class PlaceCansPlasticbox(Task):
     """
 
     name = "place_cans_plasticbox"
-    expert_max_steps = 176
+    expert_max_steps = 177
     near_misses = ("left_can_off", "right_can_off", "left_gripper_closed", "right_gripper_closed")
     arms = "dual"
     seen_instructions = (

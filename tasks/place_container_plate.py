@@ -68,7 +68,7 @@ class PlaceContainerPlate(Task):
     """
 
     name = "place_container_plate"
-    expert_max_steps = 118
+    expert_max_steps = 121
     near_misses = ("off_centre", "gripper_closed")
     arms = "single"
     seen_instructions = (

@@ -59,7 +59,7 @@ class PlaceDualShoes(Task):
     """
 
     name = "place_dual_shoes"
-    expert_max_steps = 676
+    expert_max_steps = 675
     near_misses = ("left_shifted", "left_turned", "right_reversed", "left_lifted", "left_gripper_closed")
     arms = "dual"
     seen_instructions = (

@@ -44,7 +44,7 @@ class PlaceObjectBasket(Task):
     """
 
     name = "place_object_basket"
-    expert_max_steps = 215
+    expert_max_steps = 211
     near_misses = ("basket_on_table", "object_on_table", "basket_tipped", "object_outside")
     arms = "dual"
     seen_instructions = (
@@ -134,7 +134,7 @@ class PlaceObjectBasket(Task):
                                 lift=lift, align=True)
                    for lift, pre, dis in _PLACE_HEIGHTS for dy in (0.0, -0.02) for yaw in (0.0, np.pi)]
         drop = motion.pick_and_place(self.arm, self.object, targets, grasp_pre=_GRASP_PRE)
-        motion.move_by(self.arm, [0.0, 0.0, drop.pre_dis - drop.dis])  # back up to where the descent began
+        motion.retreat(self.arm, drop.pre_dis - drop.dis, "up")  # back up to where the descent began
         motion.home(self.arm)
         motion.grasp(self.other, self.basket, pre_dis=0.08)
         motion.move_by(self.other, [0.0, 0.0, _LIFT])

@@ -38,7 +38,7 @@ class StampSeal(Task):
     """
 
     name = "stamp_seal"
-    expert_max_steps = 126
+    expert_max_steps = 129
     near_misses = ("off_x", "off_y", "gripper_closed")
     arms = "single"
     seen_instructions = (

@@ -37,7 +37,7 @@ class TurnSwitch(Task):
 
     name = "turn_switch"
     version = 2  # v2: success rule tightened toward its intent (docs/tasks.md, "Rules beyond RoboTwin's")
-    expert_max_steps = 56
+    expert_max_steps = 62
     near_misses = ("almost_on", "halfway", "pushed_lower_half")
     arms = "single"
     seen_instructions = (

@@ -217,6 +217,26 @@ def test_checkpoint_provenance_and_run_folder(blob_data, tmp_path) -> None:
     assert (source.camera, source.resolution) == ("head_camera", (WIDTH, HEIGHT))
 
 
+def test_the_idm_records_its_view_and_the_reward_flags_another(blob_data, tmp_path) -> None:
+    from eva_bench.checkpoint import read_checkpoint
+    from eva_bench.idm.scoring import RewardScorer, trained_view
+    from eva_bench.sim.cameras import view_digest
+
+    # Episodes of unknown provenance (no embodiment digest): the view is not recorded, the reward warns.
+    unknown = train(small_config(blob_data, tmp_path / "unknown", steps=1), progress=False)
+    assert trained_view(read_checkpoint(unknown.out, "idm")) == ""
+    assert not RewardScorer.load(unknown.out).view_matches
+    # Episodes collected on this embodiment: the IDM records this layout's view and the reward accepts it.
+    tagged = tmp_path / "tagged"
+    for i in range(2):
+        episode = blob_episode(16, i)
+        episode.attrs["embodiment"] = PIPER_BIMANUAL.digest()
+        write_episode(tagged / "blob" / "data" / f"episode{i}.hdf5", episode)
+    known = train(small_config(tagged, tmp_path / "known", steps=1), progress=False)
+    assert trained_view(read_checkpoint(known.out, "idm")) == view_digest("head_camera")
+    assert RewardScorer.load(known.out).view_matches
+
+
 def test_old_run_folders_are_refused(blob_data, tmp_path) -> None:
     (tmp_path / "old").mkdir()
     (tmp_path / "old" / "train_state.safetensors").write_bytes(b"x")

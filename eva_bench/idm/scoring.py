@@ -23,6 +23,7 @@ import numpy as np
 from eva_bench.checkpoint import RUN_MODEL_DIR, Checkpoint, CheckpointError, read_checkpoint
 from eva_bench.errors import UserError
 from eva_bench.idm.reward import RewardBreakdown, RewardConfig, executability
+from eva_bench.sim.cameras import view_digest
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,12 @@ def idm_source(checkpoint: Checkpoint) -> RewardSource:
     return RewardSource(DEFAULT_CAMERA, (int(checkpoint.config["width"]), int(checkpoint.config["height"])))
 
 
+def trained_view(checkpoint: Checkpoint) -> str:
+    """The `view_digest` an IDM's training frames were recorded from ("" when unknown: before 0.5)."""
+    data = checkpoint.provenance.get("data") if isinstance(checkpoint.provenance, dict) else None
+    return str(data.get("view") or "") if isinstance(data, dict) else ""
+
+
 class RewardScorer:
     """The executability reward of videos, as decoded by one IDM.
 
@@ -76,6 +83,12 @@ class RewardScorer:
                             checkpoint.folder, config.p0)
         self.config = config
         self.source = idm_source(checkpoint)
+        self.view_matches = trained_view(checkpoint) == view_digest(self.source.camera)
+        if not self.view_matches:
+            log.warning("the reward IDM at %s was not trained on this layout's %s view (%s); its rewards "
+                        "decode frames unlike its training frames: train an IDM on demos of this layout",
+                        checkpoint.folder, self.source.camera,
+                        "no view recorded: trained before 0.5" if not trained_view(checkpoint) else "another view")
 
     @property
     def model(self):
@@ -115,6 +128,7 @@ class RewardScorer:
             "digest": self.checkpoint.digest,
             "camera": self.source.camera,
             "resolution": list(self.source.resolution),
+            "view_matches": self.view_matches,
             "reward_config": self.config.to_dict(),
         }
 

@@ -38,7 +38,8 @@ from eva_bench.data.dataset import FrameWindows, find_episodes, split_by_episode
 from eva_bench.errors import UserError
 from eva_bench.idm.model import IDM
 from eva_bench.idm.train_config import TrainConfig
-from eva_bench.sim.embodiment import JOINT_INDICES
+from eva_bench.sim.cameras import view_digest
+from eva_bench.sim.embodiment import JOINT_INDICES, PIPER_BIMANUAL
 from eva_bench.training import RESUMABLE, TrainTask, fit, warmup_cosine
 from eva_bench.training.sampling import batch_indices
 
@@ -250,6 +251,11 @@ class IDMTraining(TrainTask):
             "folder": config.data,
             "tasks": sorted(set(self.train_data.windows.tasks)),
             "camera": config.camera,
+            # The view the frames were recorded from, if they come from this layout (else the episodes' own
+            # embodiment digest tells): the reward warns when it decodes videos of another view.
+            "view": view_digest(config.camera) if {str(e.attrs.get("embodiment", "")) for e in
+                                                   self.train_data.windows.episodes} == {PIPER_BIMANUAL.digest()}
+            else "",
             "train_episodes": len(train_paths),
             "held_out_episodes": len(val_paths),
             # As stored in the episode files, before resizing: what idm.scoring renders reward videos at.

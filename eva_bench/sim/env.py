@@ -82,6 +82,7 @@ class BimanualEnv:
         self._lower = embodiment.action_lower()
         self._upper = embodiment.action_upper()
         self._max_step = embodiment.action_max_step(CONTROL_DT)
+        self._velocity = np.zeros(ACTION_DIM)  # the drives' velocity feed-forward (see ArmSpec.feedforward_ema)
         self.scene: sapien.Scene | None = None
         self.workspace: set[sapien.Entity] = set()
         self.task: SimTask | None = None
@@ -113,6 +114,7 @@ class BimanualEnv:
             for i, (arm, mount) in enumerate(zip(ARMS, self.embodiment.mounts, strict=True))
         }
         self.command = self.embodiment.home_action()
+        self._velocity = np.zeros(ACTION_DIM)
         for arm, controller in self.arms.items():
             controller.reset(self.command[arm_slice(arm)], self.command[gripper_index(arm)])
         self.seed = seed
@@ -168,7 +170,9 @@ class BimanualEnv:
             raise RuntimeError("call reset() before step()")
         target = self.clip_action(action).astype(np.float64)
         start = self.command.astype(np.float64)
-        velocity = (target - start) / CONTROL_DT
+        weight = self.embodiment.arm.feedforward_ema
+        self._velocity = weight * (target - start) / CONTROL_DT + (1.0 - weight) * self._velocity
+        velocity = self._velocity
         self.steps += 1
         for k in range(1, SUBSTEPS + 1):
             now = start + (target - start) * (k / SUBSTEPS)

@@ -23,7 +23,7 @@ import toppra.algorithm as toppra_algo
 import toppra.constraint as toppra_constraint
 from mplib.collision_detection import fcl
 
-from eva_bench.sim.embodiment import ARM_DOF, ARMS, EmbodimentSpec, MountSpec
+from eva_bench.sim.embodiment import ARM_DOF, ARMS, MIRROR, EmbodimentSpec, MountSpec
 from eva_bench.sim.poses import flip_about_x, interpolate, rotation_angle
 from eva_bench.sim.rrt import rrt_connect
 from eva_bench.sim.urdf import TCP_LINK, ArmFiles
@@ -33,6 +33,9 @@ logging.getLogger("toppra").setLevel(logging.ERROR)
 
 
 _IK_SEEDS = 12
+# A posture reaching over the table (the 0.4 home pose, left arm; mirrored for the right): the home pose is
+# held up out of the workspace for the camera, so IK also starts from a posture near the table.
+_REACH_SEED_DEG = (0.0, 75.0, -70.0, 0.0, 55.0, 0.0)
 _CLIK_ITERATIONS = 300
 _LINE_STEP = 0.01  # m between IK waypoints along a straight line
 _LINE_ANGLE_STEP = 0.05  # rad between IK waypoints of a rotation
@@ -127,8 +130,9 @@ class ArmPlanner:
         self._fingers = np.full(2, spec.arm.finger_travel)
         self._mask = [False] * ARM_DOF + [True, True]
         rng = np.random.default_rng(20240601)
-        home = spec.home_qpos(ARMS[list(spec.mounts).index(mount)])
-        self._seeds = [home] + [rng.uniform(self._lower, self._upper) for _ in range(_IK_SEEDS)]
+        arm = ARMS[list(spec.mounts).index(mount)]
+        reach = np.deg2rad(_REACH_SEED_DEG) * (1.0 if arm == "left" else MIRROR)
+        self._seeds = [spec.home_qpos(arm), reach] + [rng.uniform(self._lower, self._upper) for _ in range(_IK_SEEDS)]
         self._base = sapien.Pose(mount.xyz, mount.quaternion())
 
     def _add_table(self, spec: EmbodimentSpec) -> None:
