@@ -83,12 +83,13 @@ class RewardScorer:
                             checkpoint.folder, config.p0)
         self.config = config
         self.source = idm_source(checkpoint)
-        self.view_matches = trained_view(checkpoint) == view_digest(self.source.camera)
+        view = trained_view(checkpoint)
+        self.view_matches = view == view_digest(self.source.camera)
         if not self.view_matches:
             log.warning("the reward IDM at %s was not trained on this layout's %s view (%s); its rewards "
                         "decode frames unlike its training frames: train an IDM on demos of this layout",
                         checkpoint.folder, self.source.camera,
-                        "no view recorded: trained before 0.5" if not trained_view(checkpoint) else "another view")
+                        "another view" if view else "no view recorded: trained before 0.5")
 
     @property
     def model(self):

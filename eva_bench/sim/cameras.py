@@ -55,7 +55,7 @@ CAMERAS: dict[str, CameraSpec] = {
     for spec in (
         # RoboTwin's head camera (-0.032, -0.45, 1.35) moved 30 cm back and 10 cm up, aimed at the same table
         # point (-0.032, 0.0075, 0.74): from there the arms, mounted at y = -0.42, are in the picture from the
-        # shoulders on (docs/robustness.md, "Visibility"); at RoboTwin's pose they are behind the lower edge.
+        # shoulders on (docs/robustness.md, "The 0.5 layout"); at RoboTwin's pose they are behind the lower edge.
         CameraSpec("head_camera", (-0.032, -0.75, 1.45), (0.0, 0.7575, -0.71), (-1.0, 0.0, 0.0)),
         CameraSpec("front_camera", (0.20, -0.45, 0.85), (0.0, 1.0, -0.1), (-1.0, 0.0, 0.0)),
         # Wrist cameras sit on top of the palm and look along the fingers, tilted down to see the grasp: the

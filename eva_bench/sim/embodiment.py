@@ -184,8 +184,8 @@ class EmbodimentSpec:
         MountSpec((-0.30, -0.42, 0.74)),
         MountSpec((0.30, -0.42, 0.74)),
     )
-    # Upper arm raised forward, forearm folded back and turned 35 deg inward, wrist pitched down: both grippers
-    # and about half of each forearm in the head camera's view, above the far edge of the workspace.
+    # Upper arm raised forward, forearm folded back, turned 15 deg inward, wrist pitched down: both grippers and
+    # about 30% of each forearm in the head camera's view, the TCPs 28 cm above the table at x = +-0.18.
     home_deg: tuple[float, ...] = (-15.0, 105.0, -115.0, 0.0, 60.0, 0.0)
     table_size: tuple[float, float] = (1.2, 0.7)
     table_height: float = 0.74
