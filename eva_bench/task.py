@@ -215,10 +215,14 @@ class Task(abc.ABC):
         within `PRESS_TILT` of vertical."""
         return self.pushing(arm, entity, (0.0, 0.0, -1.0), sapien.Pose(point), box, PRESS_TILT)
 
+    def gripping(self, arm: str, entity: sapien.Entity) -> bool:
+        """Both of `arm`'s fingers touch `entity`, whatever the gripper command (a decoded command may sit
+        between open and closed while the fingers hold the object)."""
+        return all(self.env.contacts(entity, [f.entity]) for f in self.env.arms[arm].fingers)
+
     def holding(self, arm: str, entity: sapien.Entity) -> bool:
         """`arm` holds `entity`: its gripper is commanded closed and both of its fingers touch it."""
-        fingers = self.env.arms[arm].fingers
-        return self.env.gripper_closed(arm) and all(self.env.contacts(entity, [f.entity]) for f in fingers)
+        return self.env.gripper_closed(arm) and self.gripping(arm, entity)
 
 
 def register_task(cls: type[Task]) -> type[Task]:

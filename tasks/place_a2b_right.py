@@ -8,6 +8,7 @@ import sapien
 from eva_bench.assets.small_objects import build_category, footprint_half_x
 from eva_bench.motion import Motion
 from eva_bench.placement import Placement
+from eva_bench.sim.embodiment import ARMS
 from eva_bench.staging import put, set_grippers
 from eva_bench.task import Ranges, Task, register_task
 
@@ -18,6 +19,7 @@ _GAP = 0.02  # free space left between A and B when A is set down (m)
 _FINGER_HALF = 0.045  # half the open gripper's width across its closing axis (m)
 _GRASP_PRE = (0.1, 0.06, 0.04)  # grasp approach distances tried, in order (m)
 _PLACE_HEIGHTS = ((0.1, 0.1, 0.02), (0.05, 0.05, 0.02), (0.03, 0.02, 0.01))  # (lift, approach, release) heights (m)
+_CARRY_HEIGHT = 0.01  # how far above its start A must be, gripped by both fingers, to count as carried (m)
 
 
 def _describe(obj) -> str:
@@ -39,12 +41,15 @@ class PlaceA2BRight(Task):
     Success conditions:
         - planar distance between the origins (bottom centres) of A and B in (0.08, 0.2) m, and
         - A is to the right of B (x_A > x_B) with |y_A - y_B| < 0.05 m, and
-        - both grippers commanded open (> 0.8)
+        - both grippers commanded open (> 0.8), and
+        - (version 2, beyond RoboTwin's rule) A was carried: at some instant both fingers of one gripper touched
+          it with A more than 1 cm above its start height. A box pushed into the spot is not placed (docs/tasks.md).
     """
 
     name = "place_a2b_right"
+    version = 2  # v2: success rule tightened toward its intent (docs/tasks.md, "Rules beyond RoboTwin's")
     expert_max_steps = 111
-    near_misses = ("too_far", "too_close", "left_of_b", "off_row", "gripper_closed")
+    near_misses = ("too_far", "too_close", "left_of_b", "off_row", "gripper_closed", "not_carried")
     arms = "single"
     seen_instructions = (
         "place the {a} to the right of the {b}",
@@ -95,6 +100,8 @@ class PlaceA2BRight(Task):
         self.a = build_category(self.categories[0], self.env.scene, self.rng, [*a, z], yaws[0])
         self.b = build_category(self.categories[1], self.env.scene, self.rng, [*b, z], yaws[1])
         self.arm = self.side_arm(self.a)
+        self.start_z = float(self.a.pose.p[2])
+        self.carried = False  # latched by check_success, which the env calls after every physics sub-step
 
     def randomization_ranges(self) -> Ranges:
         return {"a": {"x": (-0.22, 0.22), "y": (-0.2, 0.0)}, "b": {"x": self.b_xlim, "y": (-0.2, 0.0)}}
@@ -117,15 +124,19 @@ class PlaceA2BRight(Task):
         elif case == "off_row":
             offset[1] = 0.06
         put(self.a, self.b.pose.p + offset)
+        self.carried = case != "not_carried"  # staged as if the arm had carried A there (or pushed it)
         set_grippers(self.env, 1.0, 0.0 if case == "gripper_closed" else 1.0)
 
     def instruction_slots(self) -> dict[str, str]:
         return {"a": _describe(self.a), "b": _describe(self.b)}
 
     def check_success(self) -> bool:
+        if not self.carried and self.a.pose.p[2] > self.start_z + _CARRY_HEIGHT:
+            self.carried = any(self.gripping(arm, self.a.entity) for arm in ARMS)
         a, b = self.a.pose.p, self.b.pose.p
         distance = float(np.linalg.norm(a[:2] - b[:2]))
-        return bool(0.08 < distance < 0.2 and a[0] > b[0] and abs(a[1] - b[1]) < 0.05 and self.both_grippers_open())
+        return bool(self.carried and 0.08 < distance < 0.2 and a[0] > b[0] and abs(a[1] - b[1]) < 0.05
+                    and self.both_grippers_open())
 
     def play_expert(self, motion: Motion) -> None:
         b = self.b.pose.p
