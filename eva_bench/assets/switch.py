@@ -10,17 +10,21 @@ from eva_bench.sim.objects import COLOURS
 from eva_bench.sim.poses import frame
 
 # (panel width, panel height, rocker width, rocker height, hinge limit in rad) of the switch models, in metres.
+# Paddle rockers (v3 of turn_switch; a Decora paddle is 6.7 cm on an 11.4 cm plate): the 2.4 cm finger pad fits on
+# the upper half with room to spare, where the 4.8-5.6 cm rockers of v2 left it 0.1-0.3 cm, so a push 1 cm low
+# covered the hinge and stalled the rocker flat (docs/tasks/turn_switch.md).
 SWITCH_MODELS = (
-    (0.08, 0.12, 0.036, 0.050, 0.30),
-    (0.09, 0.12, 0.050, 0.056, 0.28),
-    (0.07, 0.11, 0.032, 0.048, 0.32),
-    (0.10, 0.13, 0.060, 0.056, 0.26),
+    (0.08, 0.12, 0.036, 0.070, 0.30),
+    (0.09, 0.12, 0.050, 0.078, 0.28),
+    (0.07, 0.11, 0.032, 0.067, 0.32),
+    (0.10, 0.13, 0.060, 0.078, 0.26),
 )
 PANEL_COLOURS = ("white", "gray", "black", "yellow", "blue")
 ROCKER_COLOURS = ("red", "orange", "green", "black", "white")
 _PANEL_HALF_T = 0.0125  # half thickness of the panel (m)
 _ROCKER_HALF_T = 0.007  # half thickness of the rocker (m)
 _HINGE_OUT = 0.016  # the rocker's hinge sits this far in front of the panel face (room to rock)
+_PUSH_HEIGHT = 0.4  # the push point's height above the hinge, in rocker heights: the pad's lower edge clears it by 1.6 cm
 
 
 def build_switch(
@@ -56,7 +60,7 @@ def build_switch(
     rocker.box((_ROCKER_HALF_T, rocker_w / 2, rocker_h / 2), COLOURS[rocker_colour])
     switch = builder.build(pose, masses=0.01)
     switch.set_qpos([-limit])
-    push = np.array([-_ROCKER_HALF_T, 0.0, 0.3 * rocker_h])
+    push = np.array([-_ROCKER_HALF_T, 0.0, _PUSH_HEIGHT * rocker_h])
     switch.contact_points = [("rocker", frame([1, 0, 0], [0, 1, 0], push)),
                              ("rocker", frame([1, 0, 0], [0, 0, 1], push))]
     switch.functional_points = [("rocker", sapien.Pose([-_ROCKER_HALF_T, 0, 0]))]
