@@ -24,7 +24,7 @@ ROCKER_COLOURS = ("red", "orange", "green", "black", "white")
 _PANEL_HALF_T = 0.0125  # half thickness of the panel (m)
 _ROCKER_HALF_T = 0.007  # half thickness of the rocker (m)
 _HINGE_OUT = 0.016  # the rocker's hinge sits this far in front of the panel face (room to rock)
-_PUSH_HEIGHT = 0.4  # push point above the hinge, in rocker heights: the pad's lower edge clears the hinge by 1.6 cm
+_PUSH_HEIGHT = 0.4  # push point above the hinge, in rocker heights: the pad's lower edge clears the hinge by 1.5-1.9 cm
 
 
 def build_switch(
