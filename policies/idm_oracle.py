@@ -7,10 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from eva_bench.expert import replay, run_expert
+from eva_bench.idm.scoring import RewardScorer, executable_actions
 from eva_bench.paths import released_idm_dir
 from eva_bench.policy import Policy, PolicyConfig
 from eva_bench.sim.cameras import parse_resolution
-from eva_bench.sim.embodiment import PIPER_BIMANUAL
 
 
 @dataclass
@@ -20,9 +20,12 @@ class IDMOracleConfig(PolicyConfig):
     Args:
         video_size: "WIDTHxHEIGHT" of the rendered ground-truth video; empty: the resolution the IDM's training
             frames were recorded at (its checkpoint's provenance), which is what the IDM is meant to see.
+        binary_grippers: Execute each decoded gripper command as open or closed (threshold 0.5) instead of as
+            decoded (`eva_bench.idm.scoring.executable_actions`).
     """
 
     video_size: str = ""
+    binary_grippers: bool = True
 
     def __post_init__(self) -> None:
         if self.video_size:
@@ -43,8 +46,6 @@ class IDMOraclePolicy(Policy):
     config_class = IDMOracleConfig
 
     def __init__(self, config: IDMOracleConfig | None = None, checkpoint: str | None = None) -> None:
-        from eva_bench.idm.scoring import RewardScorer
-
         super().__init__(config, checkpoint)
         self.scorer = RewardScorer.load(self.checkpoint)
         source = self.scorer.source
@@ -68,11 +69,8 @@ class IDMOraclePolicy(Policy):
             self._env = BimanualEnv(cameras={self.camera: self.video_size})
         rows = replay(self._env, task, seed, plan.actions)
         video = np.stack([row["observation"][self.camera]["rgb"] for row in rows])
-        # Row 0 is the initial frame; row t >= 1 is the action that led to frame t. Decoded values beyond the
-        # joint and gripper ranges are clipped, as the robot's controller would.
-        decoded = self.scorer.decode(video)[1:]
-        self._actions = np.clip(decoded, PIPER_BIMANUAL.action_lower(), PIPER_BIMANUAL.action_upper()).astype(
-            np.float32)
+        # Row 0 is the initial frame; row t >= 1 is the action that led to frame t.
+        self._actions = executable_actions(self.scorer.decode(video)[1:], self.config.binary_grippers)
         self._done = False
 
     def act(self, obs: dict) -> np.ndarray:

@@ -12,10 +12,11 @@ from eva_bench.errors import UserError
 from eva_bench.expert import run_expert
 from eva_bench.idm.model import IDM, CheckpointError
 from eva_bench.idm.reward import RewardConfig
-from eva_bench.idm.scoring import REWARD_CONFIG_FILE
+from eva_bench.idm.scoring import REWARD_CONFIG_FILE, executable_actions
 from eva_bench.policy import make_policy
 from eva_bench.report.idm import table4, table_s2, write_idm_report
 from eva_bench.runner import EvalConfig, evaluate
+from eva_bench.sim.embodiment import PIPER_BIMANUAL
 from eva_bench.store import EpisodeRecord, ResultsStore, RunInfo
 
 
@@ -70,6 +71,29 @@ def test_idm_oracle_decodes_the_expert_video(untrained_idm) -> None:
     assert chunk.shape == expert.actions.shape and chunk.dtype == np.float32  # one action per expert step
     assert np.all(np.isfinite(chunk))
     np.testing.assert_array_equal(policy.act(obs), np.zeros((1, 14), np.float32))  # then it holds
+
+
+def test_executable_actions_clip_and_snap_the_grippers() -> None:
+    lower, upper = PIPER_BIMANUAL.action_lower(), PIPER_BIMANUAL.action_upper()
+    decoded = np.stack([lower - 0.3, upper + 0.3, (lower + upper) / 2]).astype(np.float32)
+    decoded[:, [6, 13]] = [[0.3, 0.7], [0.51, 0.49], [-0.2, 1.4]]
+    raw = executable_actions(decoded, binary_grippers=False)
+    np.testing.assert_allclose(raw[0, :6], lower[:6])
+    np.testing.assert_allclose(raw[1, 7:13], upper[7:13])
+    np.testing.assert_allclose(raw[:, [6, 13]], [[0.3, 0.7], [0.51, 0.49], [0.0, 1.0]])
+    snapped = executable_actions(decoded)
+    np.testing.assert_array_equal(snapped[:, [6, 13]], [[0, 1], [1, 0], [0, 1]])
+    np.testing.assert_array_equal(np.delete(snapped, [6, 13], 1), np.delete(raw, [6, 13], 1))
+
+
+def test_idm_oracle_grippers_are_binary_unless_asked(untrained_idm) -> None:
+    chunks = {}
+    for binary in (True, False):
+        policy = make_policy("idm-oracle", checkpoint=str(untrained_idm), video_size="64x48", binary_grippers=binary)
+        policy.reset("click_bell", "press the bell", 100000)
+        chunks[binary] = policy.act({"joint_action": {"vector": np.zeros(14, np.float32)}})
+    assert set(np.unique(chunks[True][:, [6, 13]])) <= {0.0, 1.0}
+    np.testing.assert_array_equal(chunks[True][:, [6, 13]], (chunks[False][:, [6, 13]] > 0.5).astype(np.float32))
 
 
 def test_a_run_records_the_checkpoint_the_oracle_loaded(tmp_path, untrained_idm, monkeypatch) -> None:

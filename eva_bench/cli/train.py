@@ -1,4 +1,4 @@
-"""`eva-bench train ...`: train models (the IDM today) on the shared trainer."""
+"""`eva-bench train ...`: train models (the IDM, the world model's video autoencoder) on the shared trainer."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from eva_bench.cli.common import split_task_option
 from eva_bench.configs import field_default, field_docs
 from eva_bench.errors import UserError
 from eva_bench.idm.train_config import TrainConfig
+from eva_bench.world_model.autoencoder_config import AutoencoderTrainConfig
 
 app = typer.Typer(help="Train models.", no_args_is_help=True)
 
@@ -26,12 +27,20 @@ def _resolution(text: str | None) -> tuple[int, int] | None:
         raise UserError(f"--resolution: {error}") from None
 
 
-def _help(name: str) -> str:
-    return field_docs(TrainConfig)[name]
+def _help(name: str, config: type = TrainConfig) -> str:
+    return field_docs(config)[name]
 
 
-def _default(name: str):
-    return field_default(TrainConfig, name)
+def _default(name: str, config: type = TrainConfig):
+    return field_default(config, name)
+
+
+def _ae_help(name: str) -> str:
+    return _help(name, AutoencoderTrainConfig)
+
+
+def _ae_default(name: str):
+    return _default(name, AutoencoderTrainConfig)
 
 
 @app.command("idm")
@@ -91,3 +100,64 @@ def train_idm(
     typer.echo("  ".join(f"{n}={v:.3f}" for n, v in zip(names, m["mae"], strict=True)))
 
 
+
+
+@app.command("vae")
+def train_vae(
+    data: Annotated[Path, typer.Option(help=_ae_help("data"))],
+    out: Annotated[Path, typer.Option(help=_ae_help("out"))],
+    steps: Annotated[int, typer.Option(min=1, help=_ae_help("steps"))] = _ae_default("steps"),
+    batch_size: Annotated[int, typer.Option(min=1, help=_ae_help("batch_size"))] = _ae_default("batch_size"),
+    lr: Annotated[float, typer.Option(help=_ae_help("lr"))] = _ae_default("lr"),
+    block_channels: Annotated[str, typer.Option(help="Comma-separated channels of the resolution levels (each "
+                                                "after the first halves the resolution).")] = "32,64,128,128",
+    latent_channels: Annotated[int, typer.Option(min=1, help="Channels of a latent.")] = 16,
+    latent_noise: Annotated[float, typer.Option(min=0.0, help="Std of the noise added to latents in training, "
+                                                "relative to their std.")] = 0.1,
+    camera: Annotated[str, typer.Option(help=_ae_help("camera"))] = _ae_default("camera"),
+    tasks: Annotated[str | None, typer.Option(help="Comma-separated. " + _ae_help("tasks"))] = None,
+    holdout: Annotated[float, typer.Option(help=_ae_help("holdout"))] = _ae_default("holdout"),
+    seed: Annotated[int, typer.Option(help=_ae_help("seed"))] = _ae_default("seed"),
+    eval_every: Annotated[int, typer.Option(min=1, help=_ae_help("eval_every"))] = _ae_default("eval_every"),
+    checkpoint_every: Annotated[int, typer.Option(min=1, help=_ae_help("checkpoint_every"))] = _ae_default(
+        "checkpoint_every"),
+    reward_idm: Annotated[str | None, typer.Option(help=_ae_help("reward_idm"))] = None,
+    reward_episodes: Annotated[int, typer.Option(min=0, help=_ae_help("reward_episodes"))] = _ae_default(
+        "reward_episodes"),
+    threads: Annotated[int, typer.Option(min=0, help=_ae_help("threads"))] = _ae_default("threads"),
+    cache_mb: Annotated[int, typer.Option(min=0, help=_ae_help("cache_mb"))] = _ae_default("cache_mb"),
+    device: Annotated[str, typer.Option(help=_ae_help("device"))] = _ae_default("device"),
+    mixed_precision: Annotated[str, typer.Option(help=_ae_help("mixed_precision"))] = _ae_default(
+        "mixed_precision"),
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> None:
+    """Train the world model's video autoencoder (4 frames per latent, 8x spatial) on episode files at their
+    recorded resolution (resumable: run again with the same --out; the model lands in OUT/model, held-out
+    reconstructions in OUT/reconstructions.png)."""
+    from eva_bench.world_model.autoencoder_train import train_autoencoder
+
+    if not data.exists():
+        raise UserError(f"--data: no such folder {data}")
+    try:
+        channels = [int(c) for c in block_channels.split(",")]
+    except ValueError:
+        raise UserError(f"--block-channels: comma-separated integers, got {block_channels!r}") from None
+    config = AutoencoderTrainConfig(
+        data=str(data), out=str(out), steps=steps, batch_size=batch_size, lr=lr, camera=camera,
+        model={"block_channels": channels, "latent_channels": latent_channels, "latent_noise": latent_noise},
+        tasks=split_task_option(tasks), holdout=holdout, seed=seed, eval_every=eval_every,
+        checkpoint_every=checkpoint_every, reward_idm=reward_idm, reward_episodes=reward_episodes, threads=threads,
+        cache_mb=cache_mb, device=device, mixed_precision=mixed_precision,
+    )
+    result = train_autoencoder(config, progress=progress)
+    if not result.main_process:
+        return
+    typer.echo(f"step {result.step}/{config.steps}, {result.samples_per_s:.1f} groups/s -> {result.out}")
+    m = result.metrics
+    if m is None:
+        typer.echo("no held-out episode: no test metrics (use more episodes or --holdout)")
+        return
+    typer.echo(f"held-out: {m['groups']} groups, PSNR {m['psnr_db']:.2f} dB")
+    if "reward_real" in m:
+        typer.echo(f"reward round trip ({m['episodes']} videos): real {m['reward_real']:.3f}, reconstructed "
+                   f"{m['reward_reconstructed']:.3f}, mean |difference| {m['reward_abs_diff']:.3f}")

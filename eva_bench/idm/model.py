@@ -26,8 +26,9 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 from torch import nn
 
-from eva_bench.checkpoint import CONFIG_FILE, Checkpoint, CheckpointError, read_checkpoint, write_checkpoint
+from eva_bench.checkpoint import CheckpointError  # noqa: F401 (re-exported: callers catch it from here)
 from eva_bench.idm.train_config import POOLINGS
+from eva_bench.saved_model import SavedModel
 from eva_bench.sim.embodiment import ACTION_DIM
 
 KIND = "idm"
@@ -111,7 +112,7 @@ def _groups(channels: int) -> int:
     return 8 if channels % 8 == 0 else 1
 
 
-class IDM(nn.Module):
+class IDM(SavedModel):
     """Inverse dynamics model: frames (B, 2k+1, 3, H, W) uint8 -> normalized actions (B, 14).
 
     Args:
@@ -127,6 +128,8 @@ class IDM(nn.Module):
         hidden: Hidden widths of the MLP head.
         action_dim: Size of an action (14).
     """
+
+    kind = KIND
 
     def __init__(
         self,
@@ -259,51 +262,6 @@ class IDM(nn.Module):
             rows = np.clip(t[:, None] + np.arange(-k, k + 1)[None], 0, steps - 1)
             out.append(self.predict(chw[torch.from_numpy(rows)]))
         return np.concatenate(out)
-
-    # ------------------------------------------------------------------ checkpoints
-    def save(self, folder: str | os.PathLike, provenance: dict | None = None) -> Checkpoint:
-        """Write this model as an eva-bench checkpoint of kind "idm" (see `eva_bench.checkpoint`)."""
-        return write_checkpoint(folder, KIND, self.config, self.state_dict(), provenance)
-
-    @staticmethod
-    def load_config(folder: str | os.PathLike) -> dict:
-        """The constructor arguments stored in a checkpoint folder (or a training run's latest model).
-
-        Raises:
-            CheckpointError: No such folder or config, not an IDM, or modified since written.
-        """
-        return read_checkpoint(folder, KIND).config
-
-    @classmethod
-    def load(cls, folder: str | os.PathLike, map_location: str | torch.device = "cpu") -> IDM:
-        """Rebuild a model from a checkpoint folder written by `save`.
-
-        Raises:
-            CheckpointError: Missing or corrupt files, or weights that do not fit the stored config.
-        """
-        checkpoint = read_checkpoint(folder, KIND)
-        try:
-            model = cls(**checkpoint.config)
-        except (TypeError, ValueError) as error:
-            raise CheckpointError(f"{checkpoint.folder / CONFIG_FILE} does not describe an IDM: {error}") from error
-        model.load_checkpoint_weights(checkpoint, map_location)
-        return model
-
-    def load_checkpoint_weights(self, checkpoint: Checkpoint, map_location: str | torch.device = "cpu") -> None:
-        """Load the weights of `checkpoint` into this model, checking that its config matches."""
-        if checkpoint.config != self.config:
-            diff = {k: (checkpoint.config.get(k), v) for k, v in self.config.items() if checkpoint.config.get(k) != v}
-            raise CheckpointError(f"checkpoint {checkpoint.folder} was saved with another config (stored, this "
-                                  f"model): {diff}")
-        try:
-            self.load_state_dict(checkpoint.load_state_dict(str(map_location)), strict=True)
-        except RuntimeError as error:
-            raise CheckpointError(f"{checkpoint.weights_path} does not fit the model of {CONFIG_FILE}: "
-                                  f"{error}") from error
-
-    def load_weights(self, folder: str | os.PathLike, map_location: str | torch.device = "cpu") -> None:
-        """Load the weights of the checkpoint in `folder` into this model, checking that the config matches."""
-        self.load_checkpoint_weights(read_checkpoint(folder, KIND), map_location)
 
 
 def load_idm(folder: str | os.PathLike, device: str = "cpu") -> IDM:

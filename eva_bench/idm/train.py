@@ -34,6 +34,7 @@ import numpy as np
 import torch
 
 from eva_bench.checkpoint import make_provenance
+from eva_bench.data.batches import WindowBatches
 from eva_bench.data.dataset import FrameWindows, find_episodes, split_by_episode
 from eva_bench.errors import UserError
 from eva_bench.idm.model import IDM
@@ -68,60 +69,6 @@ class TrainResult:
 
 
 # ---------------------------------------------------------------------------------------------------- data
-class WindowBatches:
-    """Batches of IDM samples from `FrameWindows`, with decoded frames cached per episode.
-
-    Args:
-        windows: The dataset (its `before` = `after` = k and `size` = the model's input size).
-        cache_mb: Memory budget of the decoded-frame cache in MiB.
-
-    `batch(items)` returns frames (B, 2k+1, 3, H, W) uint8 and actions (B, 14) float32 tensors.
-    """
-
-    def __init__(self, windows: FrameWindows, cache_mb: int = 2048) -> None:
-        self.windows = windows
-        self.lengths = np.array([len(a) for a in windows.actions])
-        self.starts = np.concatenate([[0], np.cumsum(self.lengths)[:-1]])
-        self.budget = cache_mb * 2**20
-        self._cache: dict[int, np.ndarray] = {}
-        self._uncached: set[int] = set()
-        self._used = 0
-
-    def __len__(self) -> int:
-        return int(self.lengths.sum())
-
-    def locate(self, item: int) -> tuple[int, int]:
-        """(episode, row) of sample `item` (episode-major order, as `FrameWindows`)."""
-        episode = int(np.searchsorted(self.starts, item, side="right") - 1)
-        return episode, int(item - self.starts[episode])
-
-    def _episode_frames(self, episode: int) -> np.ndarray | None:
-        """All frames (T, 3, H, W) of `episode` from the cache (decoded on first use); None if over budget."""
-        if episode in self._uncached:
-            return None
-        frames = self._cache.get(episode)
-        if frames is None:
-            frames = self.windows.frames(episode, range(self.lengths[episode])).transpose(0, 3, 1, 2)
-            if self._used + frames.nbytes > self.budget:
-                self._uncached.add(episode)
-                return None
-            self._cache[episode] = frames = np.ascontiguousarray(frames)
-            self._used += frames.nbytes
-        return frames
-
-    def batch(self, items: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
-        k = self.windows.before
-        frames, actions = [], []
-        for item in items:
-            episode, t = self.locate(int(item))
-            rows = np.clip(np.arange(t - k, t + k + 1), 0, self.lengths[episode] - 1)
-            cached = self._episode_frames(episode)
-            window = cached[rows] if cached is not None else self.windows.frames(episode, rows).transpose(0, 3, 1, 2)
-            frames.append(window)
-            actions.append(self.windows.actions[episode][t])
-        return torch.from_numpy(np.stack(frames)), torch.from_numpy(np.stack(actions).astype(np.float32))
-
-
 def random_shift(frames: torch.Tensor, pad: int, generator: torch.Generator) -> torch.Tensor:
     """Translate every window (B, N, 3, H, W) by a random offset of up to `pad` pixels (edge-replicated)."""
     if pad == 0:
