@@ -1,0 +1,131 @@
+"""The world model's transformer, flow matching and instruction encoder (tiny shapes, CPU)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from eva_bench.world_model.flow import add_noise, generate, sampling_sigmas, shift_sigmas, training_example
+from eva_bench.world_model.model import VideoWorldModel
+from eva_bench.world_model.text import TEXT_DIM, InstructionEncoder
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+TINY = {"latent_channels": 4, "text_dim": 8, "layers": 1, "heads": 2, "head_dim": 8, "ffn_dim": 16, "freq_dim": 8}
+
+
+def _inputs(batch: int = 2, frames: int = 3, seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(batch, frames, 4, 4, 6, generator=g), torch.randn(batch, 5, 8, generator=g)
+
+
+def test_the_velocity_has_the_latents_shape_and_shapes_are_checked() -> None:
+    torch.manual_seed(0)
+    model = VideoWorldModel(**TINY)
+    latents, text = _inputs()
+    out = model(latents, torch.rand(2, 3), text)
+    assert out.shape == latents.shape
+    with pytest.raises(ValueError, match="multiples of the patch"):
+        model(latents[..., :5], torch.rand(2, 3), text)
+    with pytest.raises(ValueError, match="sigmas must be"):
+        model(latents, torch.rand(2, 2), text)
+    assert VideoWorldModel.from_preset("tiny").config["layers"] == 4
+    with pytest.raises(ValueError, match="unknown world-model preset"):
+        VideoWorldModel.from_preset("huge")
+
+
+def test_each_frame_is_conditioned_on_its_own_noise_level() -> None:
+    """Per-frame levels reach the network: changing one frame's level changes the output."""
+    torch.manual_seed(0)
+    model = VideoWorldModel(**TINY).eval()
+    latents, text = _inputs()
+    sigmas = torch.tensor([[0.0, 0.5, 0.5]] * 2)
+    base = model(latents, sigmas, text)
+    other = sigmas.clone()
+    other[:, 0] = 0.9
+    assert not torch.allclose(model(latents, other, text), base)
+    torch.testing.assert_close(model(latents, sigmas.clone(), text), base)
+
+
+def test_a_saved_world_model_reloads_to_identical_outputs(tmp_path) -> None:
+    torch.manual_seed(0)
+    model = VideoWorldModel(**TINY).eval()
+    model.save(tmp_path / "wm")
+    again = VideoWorldModel.load(tmp_path / "wm").eval()
+    latents, text = _inputs()
+    sigmas = torch.rand(2, 3)
+    torch.testing.assert_close(again(latents, sigmas, text), model(latents, sigmas, text), rtol=0, atol=0)
+
+
+def test_training_examples_keep_the_history_clean() -> None:
+    clean, _ = _inputs(frames=4)
+    g = torch.Generator().manual_seed(0)
+    noise, u = torch.randn(clean.shape, generator=g), torch.rand(2, generator=g)
+    noisy, sigmas, target = training_example(clean, 1, noise, u)
+    torch.testing.assert_close(noisy[:, :1], clean[:, :1])
+    assert (sigmas[:, 0] == 0).all() and (sigmas[:, 1:] > 0).all() and (sigmas[:, 1:] == sigmas[:, 1:2]).all()
+    assert target.shape == (2, 3, 4, 4, 6)
+    # x = (1 - s) clean + s noise and v = noise - clean  =>  clean = x - s v
+    s = sigmas[:, 1:, None, None, None]
+    torch.testing.assert_close(noisy[:, 1:] - s * target, clean[:, 1:], atol=1e-5, rtol=0)
+    with pytest.raises(ValueError, match="history"):
+        training_example(clean, 4, clean, torch.rand(2))
+
+
+def test_levels_shift_toward_noise_and_the_sampler_ends_clean() -> None:
+    u = torch.linspace(0, 1, 11)
+    shifted = shift_sigmas(u, 3.0)
+    assert shifted[0] == 0 and shifted[-1] == 1 and (shifted[1:-1] > u[1:-1]).all()
+    levels = sampling_sigmas(5)
+    assert len(levels) == 6 and levels[0] == pytest.approx(1.0) and levels[-1] == 0 and (levels.diff() < 0).all()
+    clean, _ = _inputs()
+    torch.testing.assert_close(add_noise(clean, torch.zeros_like(clean), torch.ones(2, 3)), torch.zeros_like(clean))
+
+
+def test_generation_is_deterministic_given_the_seed_and_uses_the_history() -> None:
+    torch.manual_seed(0)
+    model = VideoWorldModel(**TINY).eval()
+    latents, text = _inputs(frames=1)
+
+    def run(history, seed):
+        return generate(model, history, 2, text, steps=3, generator=torch.Generator().manual_seed(seed))
+
+    first = run(latents, 7)
+    assert first.shape == (2, 2, 4, 4, 6)
+    torch.testing.assert_close(run(latents, 7), first, rtol=0, atol=0)
+    assert not torch.allclose(run(latents, 8), first)
+    assert not torch.allclose(run(latents + 1.0, 7), first)  # another history, same noise: another video
+
+
+def test_a_model_trained_a_few_steps_fits_a_fixed_batch() -> None:
+    torch.manual_seed(0)
+    model = VideoWorldModel(**TINY)
+    clean, text = _inputs(frames=3)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
+
+    def loss_at(seed):
+        g = torch.Generator().manual_seed(seed)
+        noise, u = torch.randn(clean.shape, generator=g), torch.rand(2, generator=g)
+        noisy, sigmas, target = training_example(clean, 1, noise, u)
+        return ((model(noisy, sigmas, text)[:, 1:] - target) ** 2).mean()
+
+    with torch.no_grad():
+        before = float(np.mean([loss_at(s).item() for s in range(4)]))
+    for step in range(60):
+        optimizer.zero_grad()
+        loss_at(step % 4).backward()
+        optimizer.step()
+    with torch.no_grad():
+        after = float(np.mean([loss_at(s).item() for s in range(4)]))
+    assert after < 0.7 * before, (before, after)
+
+
+def test_instructions_are_embedded_offline_and_cached() -> None:
+    encoder = InstructionEncoder(max_tokens=12)
+    texts = ["press the bell", "hand the red block over to the other arm and place it on the blue pad"]
+    out = encoder.encode(texts + texts[:1])
+    assert out.shape == (3, 12, TEXT_DIM) and out.dtype == torch.float32
+    torch.testing.assert_close(out[0], out[2])
+    assert (out[0, 6:] == 0).all() and out[1].abs().sum(1).gt(0).all()  # padding is zero; the long one fills all
+    assert not torch.allclose(out[0, :3], out[1, :3])
+    assert len(encoder._cache) == 2
