@@ -12,6 +12,7 @@ from eva_bench.configs import field_default, field_docs
 from eva_bench.errors import UserError
 from eva_bench.idm.train_config import TrainConfig
 from eva_bench.world_model.autoencoder_config import AutoencoderTrainConfig
+from eva_bench.world_model.train_config import WorldModelTrainConfig
 
 app = typer.Typer(help="Train models.", no_args_is_help=True)
 
@@ -41,6 +42,14 @@ def _ae_help(name: str) -> str:
 
 def _ae_default(name: str):
     return _default(name, AutoencoderTrainConfig)
+
+
+def _wm_help(name: str) -> str:
+    return _help(name, WorldModelTrainConfig)
+
+
+def _wm_default(name: str):
+    return _default(name, WorldModelTrainConfig)
 
 
 @app.command("idm")
@@ -161,3 +170,63 @@ def train_vae(
     if "reward_real" in m:
         typer.echo(f"reward round trip ({m['episodes']} videos): real {m['reward_real']:.3f}, reconstructed "
                    f"{m['reward_reconstructed']:.3f}, mean |difference| {m['reward_abs_diff']:.3f}")
+
+
+@app.command("wm")
+def train_wm(
+    data: Annotated[Path, typer.Option(help=_wm_help("data"))],
+    autoencoder: Annotated[Path, typer.Option(help=_wm_help("autoencoder"))],
+    out: Annotated[Path, typer.Option(help=_wm_help("out"))],
+    preset: Annotated[str, typer.Option(help=_wm_help("preset"))] = _wm_default("preset"),
+    steps: Annotated[int, typer.Option(min=1, help=_wm_help("steps"))] = _wm_default("steps"),
+    batch_size: Annotated[int, typer.Option(min=1, help=_wm_help("batch_size"))] = _wm_default("batch_size"),
+    lr: Annotated[float, typer.Option(help=_wm_help("lr"))] = _wm_default("lr"),
+    warmup: Annotated[int, typer.Option(min=0, help=_wm_help("warmup"))] = _wm_default("warmup"),
+    history_latents: Annotated[int, typer.Option(min=1, help=_wm_help("history_latents"))] = _wm_default(
+        "history_latents"),
+    segment_latents: Annotated[int, typer.Option(min=1, help=_wm_help("segment_latents"))] = _wm_default(
+        "segment_latents"),
+    camera: Annotated[str, typer.Option(help=_wm_help("camera"))] = _wm_default("camera"),
+    tasks: Annotated[str | None, typer.Option(help="Comma-separated. " + _wm_help("tasks"))] = None,
+    holdout: Annotated[float, typer.Option(help=_wm_help("holdout"))] = _wm_default("holdout"),
+    seed: Annotated[int, typer.Option(help=_wm_help("seed"))] = _wm_default("seed"),
+    eval_every: Annotated[int, typer.Option(min=1, help=_wm_help("eval_every"))] = _wm_default("eval_every"),
+    checkpoint_every: Annotated[int, typer.Option(min=1, help=_wm_help("checkpoint_every"))] = _wm_default(
+        "checkpoint_every"),
+    eval_segments: Annotated[int, typer.Option(min=0, help=_wm_help("eval_segments"))] = _wm_default(
+        "eval_segments"),
+    sample_steps: Annotated[int, typer.Option(min=1, help=_wm_help("sample_steps"))] = _wm_default("sample_steps"),
+    reward_idm: Annotated[str | None, typer.Option(help=_wm_help("reward_idm"))] = None,
+    latent_cache: Annotated[Path | None, typer.Option(help=_wm_help("latent_cache"))] = None,
+    threads: Annotated[int, typer.Option(min=0, help=_wm_help("threads"))] = _wm_default("threads"),
+    device: Annotated[str, typer.Option(help=_wm_help("device"))] = _wm_default("device"),
+    mixed_precision: Annotated[str, typer.Option(help=_wm_help("mixed_precision"))] = _wm_default(
+        "mixed_precision"),
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> None:
+    """Fine-tune the video world model on episode files in the latent space of a trained autoencoder (SFT with
+    diffusion forcing; resumable: run again with the same --out; the model lands in OUT/model)."""
+    from eva_bench.world_model.train import train_world_model
+
+    if not data.exists():
+        raise UserError(f"--data: no such folder {data}")
+    config = WorldModelTrainConfig(
+        data=str(data), autoencoder=str(autoencoder), out=str(out), preset=preset, steps=steps,
+        batch_size=batch_size, lr=lr, warmup=warmup, history_latents=history_latents,
+        segment_latents=segment_latents, camera=camera, tasks=split_task_option(tasks), holdout=holdout, seed=seed,
+        eval_every=eval_every, checkpoint_every=checkpoint_every, eval_segments=eval_segments,
+        sample_steps=sample_steps, reward_idm=reward_idm, latent_cache=str(latent_cache) if latent_cache else None,
+        threads=threads, device=device, mixed_precision=mixed_precision,
+    )
+    result = train_world_model(config, progress=progress)
+    if not result.main_process:
+        return
+    typer.echo(f"step {result.step}/{config.steps}, {result.samples_per_s:.1f} clips/s -> {result.out}")
+    m = result.metrics
+    if m is None:
+        typer.echo("no held-out episode: no test metrics (use more episodes or --holdout)")
+        return
+    line = f"held-out: loss {m['loss']:.4f}, {m['segments']} generated segments, PSNR {m['psnr_db']:.2f} dB"
+    if "reward" in m:
+        line += f", IDM reward {m['reward']:.3f} (real segments {m['reward_real']:.3f})"
+    typer.echo(line)

@@ -8,8 +8,9 @@ model's 4-frame history is exactly one latent.
 
 Shapes: frames (B, T, 3, H, W) uint8 with T a multiple of `group` <-> latents (B, T / group, C, H'/8, W/8)
 float, normalized per channel with statistics measured on training data (`set_latent_stats`), so the world
-model's flow matching sees roughly unit-variance latents. H is padded to H' (a multiple of 8: 120 -> 128) by
-repeating the last row, and cropped again after decoding.
+model's flow matching sees roughly unit-variance latents. H is padded to H' by repeating the last row, so that
+the latent grid's height is a multiple of `latent_multiple` (the world model's 2x2 patches: 120 -> 128 rows,
+16 latent rows), and cropped again after decoding.
 
 Training (`eva_bench.world_model.autoencoder_train`) uses the posterior mean plus a little Gaussian noise
 rather than a sampled KL latent: sampled latents stalled at the mean image in the measurements above.
@@ -38,6 +39,7 @@ class FrameAutoencoder(SavedModel):
         layers_per_block: Residual layers per level.
         latent_noise: Std of the noise added to latents in training, relative to the batch's latent std; it
             keeps the decoder robust to the imprecise latents a world model generates.
+        latent_multiple: The latent grid's height and width are multiples of this (width: W must allow it).
     """
 
     kind = KIND
@@ -51,21 +53,23 @@ class FrameAutoencoder(SavedModel):
         block_channels: tuple[int, ...] | list = (32, 64, 128, 128),
         layers_per_block: int = 1,
         latent_noise: float = 0.1,
+        latent_multiple: int = 2,
     ) -> None:
         super().__init__()
         from diffusers import AutoencoderKL  # lazy: importing diffusers costs seconds
 
         block_channels = tuple(int(c) for c in block_channels)
         self.scale = 2 ** (len(block_channels) - 1)
-        if group < 1 or width % self.scale or height < self.scale or latent_noise < 0:
-            raise ValueError(f"need group >= 1, width a multiple of {self.scale}, height >= {self.scale} and "
+        cell = self.scale * latent_multiple
+        if group < 1 or latent_multiple < 1 or width % cell or latent_noise < 0:
+            raise ValueError(f"need group >= 1, width a multiple of {cell} (2 ** levels x latent_multiple) and "
                              f"latent_noise >= 0; got group {group}, {width}x{height}, noise {latent_noise}")
         self.config = {
             "width": width, "height": height, "group": group, "latent_channels": latent_channels,
             "block_channels": list(block_channels), "layers_per_block": layers_per_block,
-            "latent_noise": latent_noise,
+            "latent_noise": latent_noise, "latent_multiple": latent_multiple,
         }
-        self.padded_height = -(-height // self.scale) * self.scale
+        self.padded_height = -(-height // cell) * cell
         groups = min(32, *block_channels)
         self.net = AutoencoderKL(
             in_channels=3 * group, out_channels=3 * group, latent_channels=latent_channels,

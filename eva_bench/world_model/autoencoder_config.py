@@ -22,7 +22,7 @@ class AutoencoderTrainConfig(TrainerConfig):
         batch_size: Frame groups per optimizer step.
         lr: Peak learning rate.
         model: `FrameAutoencoder` constructor arguments (group, latent_channels, block_channels,
-            layers_per_block, latent_noise); width and height come from the data.
+            layers_per_block, latent_noise, latent_multiple); width and height come from the data.
         camera: Camera whose frames are used.
         tasks: Train only on these tasks (None: every episode under `data`).
         holdout: Fraction of episodes held out for evaluation (by episode).
@@ -60,7 +60,7 @@ class AutoencoderTrainConfig(TrainerConfig):
         if self.l1_weight < 0 or self.stats_groups < 1 or self.eval_samples < 1 or self.reward_episodes < 0:
             raise UserError("l1_weight must be >= 0; stats_groups and eval_samples >= 1; reward_episodes >= 0")
         unknown = set(self.model) - {"group", "latent_channels", "block_channels", "layers_per_block",
-                                     "latent_noise"}
+                                     "latent_noise", "latent_multiple"}
         if unknown:
             raise UserError(f"unknown autoencoder settings {sorted(unknown)} (width and height come from the data)")
 

@@ -188,11 +188,10 @@ class AutoencoderTraining(TrainTask):
         model.set_latent_stats(torch.cat(raw))
 
     def _reward_idm(self) -> str:
-        if self.config.reward_idm is not None:
-            return self.config.reward_idm
-        from eva_bench.paths import released_idm_dir
+        """The reward round trip's IDM folder ("" when off)."""
+        from eva_bench.idm.scoring import resolve_reward_idm
 
-        return str(released_idm_dir())
+        return resolve_reward_idm(self.config.reward_idm)
 
 
 def train_autoencoder(config: AutoencoderTrainConfig, progress: bool = True, stop_after: int | None = None):

@@ -12,32 +12,16 @@ matching target noise - clean (`eva_bench.world_model.flow`).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 
 import torch
 
 from eva_bench.saved_model import SavedModel
+from eva_bench.world_model.presets import PRESETS
 from eva_bench.world_model.text import TEXT_DIM
 
 KIND = "world_model"
 TIMESTEP_SCALE = 1000.0  # diffusers' flow-matching timesteps are sigma x 1000
-
-
-@dataclass(frozen=True)
-class WorldModelPreset:
-    """Transformer shapes of a preset (the `VideoWorldModel` arguments it sets)."""
-
-    layers: int
-    heads: int
-    head_dim: int
-    ffn_dim: int
-    freq_dim: int
-
-
-PRESETS = {
-    # 1.3 M parameters: about 1.2 s per SFT step of batch 8 on one CPU core (../shared/reference/world-model.md).
-    "tiny": WorldModelPreset(layers=4, heads=4, head_dim=32, ffn_dim=512, freq_dim=64),
-}
 
 
 class VideoWorldModel(SavedModel):
