@@ -12,6 +12,7 @@ DB_ENV = "EVA_BENCH_DB"
 CACHE_ENV = "EVA_BENCH_CACHE"
 OUTPUT_ENV = "EVA_BENCH_OUTPUT"
 IDM_ENV = "EVA_BENCH_IDM"
+WORLD_MODEL_ENV = "EVA_BENCH_WM"
 
 
 def cache_dir() -> Path:
@@ -44,3 +45,13 @@ def released_checkpoint(name: str) -> Path:
 def released_idm_dir() -> Path:
     """The IDM checkpoint used when none is given: `$EVA_BENCH_IDM`, else the released `idm-v2`."""
     return Path(os.environ[IDM_ENV]) if os.environ.get(IDM_ENV) else released_checkpoint(RELEASED_IDM)
+
+
+RELEASED_WORLD_MODEL = "wm-tiny"  # the released world model `eva-norl` uses by default
+
+
+def released_world_model_dir() -> Path:
+    """The world-model checkpoint used when none is given: `$EVA_BENCH_WM`, else the released `wm-tiny`."""
+    if os.environ.get(WORLD_MODEL_ENV):
+        return Path(os.environ[WORLD_MODEL_ENV])
+    return released_checkpoint(RELEASED_WORLD_MODEL)

@@ -46,6 +46,8 @@ class Policy(abc.ABC):
         image_size: (width, height) the cameras are rendered at.
         execute_steps: How many actions of each chunk the runner executes before calling `act` again;
             None executes whole chunks. A policy may set it per instance from its config.
+        observes_steps: Whether the runner also passes the observation after every executed action to
+            `observe` (a policy that conditions on recent frames, such as a world model, needs them).
 
     Args:
         config: The policy's settings (default: `config_class()`).
@@ -57,6 +59,7 @@ class Policy(abc.ABC):
     cameras: ClassVar[tuple[str, ...]] = ()
     image_size: ClassVar[tuple[int, int]] = DEFAULT_RESOLUTION
     execute_steps: int | None = None
+    observes_steps: bool = False
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
@@ -90,6 +93,19 @@ class Policy(abc.ABC):
     @abc.abstractmethod
     def act(self, obs: dict) -> np.ndarray:
         """The next chunk of actions, (N, 14) float32, N >= 1, for the observation `obs` (RoboTwin layout)."""
+
+    def observe(self, obs: dict) -> None:  # noqa: B027 (optional hook)
+        """The observation after each executed action (called only when `observes_steps` is true; the last
+        one of a chunk is also the next `act`'s)."""
+
+    def episode_metrics(self) -> dict:
+        """Numbers the policy measured in the episode just played, stored with it (JSON-serializable)."""
+        return {}
+
+    def episode_videos(self) -> dict[str, list[np.ndarray]]:
+        """Videos the policy made in the episode just played, name -> frames (H, W, 3) uint8; saved beside the
+        episode's video as episodeNNN_<name>.mp4 when videos are recorded."""
+        return {}
 
     def camera_requests(self) -> dict[str, tuple[int, int]]:
         """Camera name -> (width, height) this policy needs rendered."""

@@ -243,16 +243,21 @@ def play_episode(job: EpisodeJob) -> EpisodeRecord:
                 env.step(action)
                 requested.append(action)
                 recorder.capture(env)
+                if policy.observes_steps:
+                    obs = _observe(env, policy, instruction, None)
+                    policy.observe(obs)
                 if env.success or env.steps >= task_cls.step_limit:
                     break
             else:
-                obs = _observe(env, policy, instruction, None)
+                if not policy.observes_steps:
+                    obs = _observe(env, policy, instruction, None)
     except Exception as exc:  # a crashing policy fails its episode; the run goes on
         error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         log.warning("%s episode %d (seed %d) failed: %s", job.task, job.episode, job.seed, error)
     video, actions = episode_paths(job.output_dir, job.run_id, job.task, job.episode)
     video_path = str(_save_video(video, recorder.video)) if recorder.video else None
     actions_path = str(_save_actions(actions, requested, job))
+    metrics, error = _policy_outputs(policy, video if job.save_video else None, error)
     reward = scorer.score(np.stack(recorder.reward)) if scorer is not None and len(recorder.reward) > 1 else None
     return EpisodeRecord(
         run_id=job.run_id,
@@ -270,7 +275,24 @@ def play_episode(job: EpisodeJob) -> EpisodeRecord:
         reward=reward.reward if reward else None,
         reward_components=reward.to_dict() if reward else None,
         error=error,
+        policy_metrics=metrics,
     )
+
+
+def _policy_outputs(policy: Policy, video: Path | None, error: str | None) -> tuple[dict | None, str | None]:
+    """The policy's metrics of the episode (None when it has none), its videos saved beside `video` (their
+    paths under "videos"), and the episode's error, extended if collecting them failed."""
+    try:
+        metrics = dict(policy.episode_metrics())
+        if video is not None:
+            saved = {name: str(_save_video(video.with_name(f"{video.stem}_{name}.mp4"), frames))
+                     for name, frames in policy.episode_videos().items() if len(frames)}
+            if saved:
+                metrics["videos"] = saved
+    except Exception as exc:
+        problem = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        return None, f"{error}; then {problem}" if error else problem
+    return metrics or None, error
 
 
 class _Recorder:

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION: int = 3
+SCHEMA_VERSION: int = 4
 APP_MARKER = "eva-bench"
 _SQLITE_HEADER = b"SQLite format 3\x00"
 _RUN_KEY_FIELDS = ("policy", "checkpoint", "checkpoint_digest", "seed", "instruction_kind", "embodiment",
@@ -48,7 +48,7 @@ _SCHEMA = (
         task_version INTEGER NOT NULL, episode INTEGER NOT NULL, seed INTEGER NOT NULL, instruction TEXT NOT NULL,
         success INTEGER NOT NULL, steps INTEGER NOT NULL, step_limit INTEGER NOT NULL, wall_time_s REAL NOT NULL,
         video_path TEXT, actions_path TEXT, reward REAL, reward_components TEXT, error TEXT, created_at TEXT NOT NULL,
-        UNIQUE (run_id, task, episode))""",
+        policy_metrics TEXT, UNIQUE (run_id, task, episode))""",
     """CREATE TABLE IF NOT EXISTS seed_checks (task TEXT NOT NULL, task_version INTEGER NOT NULL,
         embodiment TEXT NOT NULL, seed INTEGER NOT NULL, solvable INTEGER NOT NULL, reason TEXT NOT NULL,
         expert_steps INTEGER, PRIMARY KEY (task, task_version, embodiment, seed))""",
@@ -114,6 +114,7 @@ class EpisodeRecord:
     reward: float | None = None  # IDM executability reward, when an IDM is configured
     reward_components: dict | None = None  # stored as JSON
     error: str | None = None  # policy/env exception text if the episode crashed
+    policy_metrics: dict | None = None  # what the policy measured in the episode (`Policy.episode_metrics`), JSON
     created_at: str = ""  # ISO time, filled in by add_episode when empty
 
 
@@ -157,6 +158,8 @@ def _migrate(conn: sqlite3.Connection, version: int) -> None:
         for name, kind in _V3_RUN_COLUMNS:
             if name not in columns:
                 conn.execute(f"ALTER TABLE runs ADD COLUMN {name} {kind}")
+    if version < 4 and "policy_metrics" not in {r[1] for r in conn.execute("PRAGMA table_info(episodes)")}:
+        conn.execute("ALTER TABLE episodes ADD COLUMN policy_metrics TEXT")  # v4: per-episode policy metrics
     conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
 
 
@@ -166,7 +169,8 @@ def _run_from_row(row: sqlite3.Row) -> RunInfo:
 
 def _episode_from_row(row: sqlite3.Row) -> EpisodeRecord:
     data = {f.name: row[f.name] for f in fields(EpisodeRecord)}
-    data.update(success=bool(row["success"]), reward_components=_opt(json.loads, row["reward_components"]))
+    data.update(success=bool(row["success"]), reward_components=_opt(json.loads, row["reward_components"]),
+                policy_metrics=_opt(json.loads, row["policy_metrics"]))
     return EpisodeRecord(**data)
 
 
@@ -348,6 +352,7 @@ class ResultsStore:
             "success": int(bool(r.success)), "steps": int(r.steps), "step_limit": int(r.step_limit),
             "wall_time_s": float(r.wall_time_s), "reward": _opt(float, r.reward),
             "reward_components": _opt(_dumps, r.reward_components), "created_at": r.created_at or _now(),
+            "policy_metrics": _opt(_dumps, r.policy_metrics),
         }
         with self._write() as conn:
             if conn.execute("SELECT 1 FROM runs WHERE run_id = ?", (r.run_id,)).fetchone() is None:

@@ -13,3 +13,5 @@ register_builtin("idle", "idle:IdlePolicy", "Holds the initial pose: the arms ne
 register_builtin("random", "random_policy:RandomPolicy", "Uniformly random joint targets, seeded per episode.")
 register_builtin("idm-oracle", "idm_oracle:IDMOraclePolicy",
                  "The IDM decoding the expert's ground-truth video, executed open-loop (paper Table 4).")
+register_builtin("eva-norl", "eva_norl:EVANoRLPolicy",
+                 "EVA without RL: the SFT world model imagines each segment, the IDM decodes it (paper Table 2).")

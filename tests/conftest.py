@@ -58,3 +58,22 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="session")
+def tiny_world_model(tmp_path_factory):
+    """A tiny untrained world model at 160x120 (2 latents = 8 frames per segment) in <root>/wm, its
+    autoencoder in <root>/ae: the plumbing of world-model policies, not their quality."""
+    import torch
+
+    from eva_bench.world_model.autoencoder import FrameAutoencoder
+    from eva_bench.world_model.model import VideoWorldModel
+
+    root = tmp_path_factory.mktemp("tiny_world_model")
+    torch.manual_seed(0)
+    ae = FrameAutoencoder(block_channels=[8, 8, 8, 8]).save(root / "ae")
+    provenance = {"autoencoder": {"path": str(root / "ae"), "digest": ae.digest},
+                  "sampling": {"shift": 3.0, "history_latents": 1, "segment_latents": 2}}
+    VideoWorldModel(latent_channels=16, layers=1, heads=2, head_dim=8, ffn_dim=16, freq_dim=8).save(
+        root / "wm", provenance=provenance)
+    return root

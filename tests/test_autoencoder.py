@@ -17,9 +17,10 @@ from eva_bench.errors import UserError
 from eva_bench.idm.model import IDM
 from eva_bench.idm.reward import RewardConfig
 from eva_bench.idm.scoring import REWARD_CONFIG_FILE
-from eva_bench.world_model.autoencoder import FrameAutoencoder, psnr
+from eva_bench.world_model.autoencoder import FrameAutoencoder
 from eva_bench.world_model.autoencoder_config import AutoencoderTrainConfig
 from eva_bench.world_model.autoencoder_train import RECONSTRUCTIONS_PNG, reward_round_trip, train_autoencoder
+from eva_bench.world_model.image_metrics import psnr
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 SMALL = {"block_channels": [8, 16, 16]}  # 4x spatial

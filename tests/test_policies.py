@@ -19,7 +19,8 @@ from eva_bench.task import TASKS
 
 
 @pytest.mark.parametrize("name", POLICIES.names())
-def test_policy_contract(name) -> None:
+def test_policy_contract(name, tiny_world_model, monkeypatch) -> None:
+    monkeypatch.setenv("EVA_BENCH_WM", str(tiny_world_model / "wm"))  # no world model is released yet
     policy = make_policy(name)
     requests = policy.camera_requests()
     env = BimanualEnv(cameras=requests)
@@ -32,8 +33,10 @@ def test_policy_contract(name) -> None:
         assert chunk.dtype == np.float32 and chunk.shape[1] == 14 and len(chunk) >= 1
         assert np.all(chunk >= PIPER_BIMANUAL.action_lower() - 1e-6)
         assert np.all(chunk <= PIPER_BIMANUAL.action_upper() + 1e-6)
-        for action in chunk:
+        for action in chunk[: policy.execute_steps or len(chunk)]:
             env.step(action)
+            if policy.observes_steps:
+                policy.observe(env.get_obs())
         obs = env.get_obs()
 
 
@@ -87,7 +90,7 @@ def test_listing_policies_imports_no_policy_module() -> None:
             "print([n for n in POLICIES.names() if not POLICIES.summary(n)], len(POLICIES.names())); "
             "print(sorted(m for m in sys.modules if m.startswith('eva_bench.policies.') or m in ('torch', 'sapien')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
-    assert out[0] == "[] 4"  # every built-in listed with its summary ...
+    assert out[0] == "[] 5"  # every built-in listed with its summary ...
     assert out[1] == "[]"  # ... and none of their modules (nor torch, nor SAPIEN) imported
 
 

@@ -18,7 +18,7 @@ from eva_bench.errors import ProtocolError, UserError
 from eva_bench.paths import released_idm_dir
 from eva_bench.policy import POLICIES, Policy
 from eva_bench.runner import EpisodeJob, EvalConfig, eval_seed_start, evaluate, play_episode
-from eva_bench.store import ResultsStore, RunMismatchError
+from eva_bench.store import ResultsStore, RunInfo, RunMismatchError
 from eva_bench.task import TASKS
 from eva_bench.video import read_mp4
 
@@ -172,7 +172,32 @@ class _RaisingPolicy(Policy):
         return obs["joint_action"]["vector"][None]
 
 
-for _policy in (_CountingPolicy, _RaisingPolicy):
+class _WatchingPolicy(Policy):
+    """Observes every step, reports how many frames it saw and returns them as a video."""
+
+    name = "_test_watching"
+    cameras = ("head_camera",)
+    observes_steps = True
+    execute_steps = 2
+
+    def reset(self, task: str, instruction: str, seed: int) -> None:
+        self.frames, self.acts = [], 0
+
+    def observe(self, obs: dict) -> None:
+        self.frames.append(obs["observation"]["head_camera"]["rgb"])
+
+    def act(self, obs: dict) -> np.ndarray:
+        self.acts += 1
+        return np.repeat(obs["joint_action"]["vector"][None], 3, 0)
+
+    def episode_metrics(self) -> dict:
+        return {"observed": len(self.frames), "acts": self.acts}
+
+    def episode_videos(self) -> dict:
+        return {"seen": self.frames}
+
+
+for _policy in (_CountingPolicy, _RaisingPolicy, _WatchingPolicy):
     if _policy.name not in POLICIES:
         POLICIES.register(_policy.name, _policy)
 
@@ -186,6 +211,19 @@ def test_receding_horizon_executes_execute_steps_then_observes_again(tmp_path) -
     np.testing.assert_allclose(executed[[0, 1]], executed[[0, 0]])  # the first chunk's first two actions
     assert not np.allclose(executed[2], executed[1])  # then a new chunk
     np.testing.assert_array_equal(_CountingPolicy.seen[1], executed[1])  # observed after 2 steps
+
+
+def test_a_watching_policy_sees_every_step_and_its_metrics_and_videos_are_kept(tmp_path) -> None:
+    record = play_episode(job("_test_never", str(tmp_path), policy="_test_watching", video=True))
+    metrics = dict(record.policy_metrics)
+    seen = Path(record.video_path).with_name("episode000_seen.mp4")
+    assert metrics.pop("videos") == {"seen": str(seen)} and len(read_mp4(seen)) == 5
+    assert metrics == {"observed": 5, "acts": 3}  # 5 steps, chunks of 2 executed: 2 + 2 + 1
+    with ResultsStore(tmp_path / "r.sqlite") as store:  # the database keeps them
+        store.start_run(RunInfo(run_id="r", policy="_test_watching", checkpoint=None, seed=0, episodes=1,
+                                instruction_kind="unseen", tasks=["_test_never"], embodiment="e", policy_options={}))
+        store.add_episode(record)
+        assert store.episodes("r")[0].policy_metrics == record.policy_metrics
 
 
 def test_a_policy_that_raises_fails_its_episode_and_the_run_goes_on(tmp_path) -> None:

@@ -161,9 +161,3 @@ class FrameAutoencoder(SavedModel):
 def to_uint8(frames: torch.Tensor) -> np.ndarray:
     """Frames in [-1, 1] (any shape) -> uint8 numpy array of the same shape."""
     return ((frames.detach().float().clamp(-1, 1) + 1) * 127.5 + 0.5).to(torch.uint8).cpu().numpy()
-
-
-def psnr(predicted: np.ndarray, target: np.ndarray) -> float:
-    """Peak signal-to-noise ratio in dB of two uint8 arrays of one shape (the mean squared error over all)."""
-    mse = float(np.mean((np.asarray(predicted, np.float64) - np.asarray(target, np.float64)) ** 2))
-    return float("inf") if mse == 0 else 10.0 * np.log10(255.0**2 / mse)

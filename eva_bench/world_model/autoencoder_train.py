@@ -24,8 +24,9 @@ from eva_bench.data.batches import WindowBatches
 from eva_bench.data.dataset import FrameWindows, find_episodes, split_by_episode
 from eva_bench.errors import UserError
 from eva_bench.training import TrainTask, fit
-from eva_bench.world_model.autoencoder import FrameAutoencoder, psnr, to_uint8
+from eva_bench.world_model.autoencoder import FrameAutoencoder, to_uint8
 from eva_bench.world_model.autoencoder_config import AutoencoderTrainConfig
+from eva_bench.world_model.image_metrics import psnr
 
 RECONSTRUCTIONS_PNG = "reconstructions.png"
 

@@ -10,7 +10,7 @@ random history conditioning), a seen instruction drawn per clip, the history cle
 one level per clip (diffusion forcing, `eva_bench.world_model.flow`), the squared error of the predicted
 velocity on the segment. Held-out evaluations: the same loss on fixed clips and noise, and generated segments
 (one history latent = 4 real frames, `sample_steps` Euler steps, decoded by the autoencoder) scored by PSNR
-against the real frames and by the IDM reward of history + generated frames (the real segment's reward
+and SSIM against the real frames and by the IDM reward of history + generated frames (the real segment's reward
 beside it).
 """
 
@@ -27,10 +27,12 @@ from eva_bench.data.dataset import find_episodes, split_by_episode
 from eva_bench.data.episode import EpisodeFile
 from eva_bench.errors import UserError
 from eva_bench.training import TrainTask, fit
-from eva_bench.world_model.autoencoder import FrameAutoencoder, psnr, to_uint8
-from eva_bench.world_model.flow import generate, training_example
+from eva_bench.world_model.autoencoder import FrameAutoencoder
+from eva_bench.world_model.flow import training_example
+from eva_bench.world_model.image_metrics import psnr, ssim
 from eva_bench.world_model.latents import LatentEpisodes
 from eva_bench.world_model.model import VideoWorldModel
+from eva_bench.world_model.pipeline import WorldModelPipeline
 from eva_bench.world_model.text import InstructionEncoder
 from eva_bench.world_model.train_config import WorldModelTrainConfig
 
@@ -153,29 +155,30 @@ class WorldModelTraining(TrainTask):
         length = 1 + config.segment_latents
         index = self.val_data.clips(length)
         scorer = self._scorer()
-        psnrs, rewards, real_rewards = [], [], []
+        psnrs, ssims, rewards, real_rewards = [], [], [], []
+        pipeline = WorldModelPipeline(model, self.autoencoder, self.encoder)
         for number, (episode, start) in enumerate(index[_spread(len(index), count)]):
-            clip = torch.from_numpy(self.val_data.clip(episode, start, length))[None]
-            text = self.encoder.encode([self.val_data.instructions[episode][0]])
-            imagined = generate(model, clip[:, :1], config.segment_latents, text, config.sample_steps,
-                                config.shift, torch.Generator().manual_seed(number))
-            frames = to_uint8(self.autoencoder.decode(torch.cat([clip[:, :1], imagined], 1)))[0]
             real = self._real_frames(episode, start * group, length * group)
-            psnrs.append(psnr(frames[group:], real[group:]))
+            imagined = pipeline.imagine(real[:group], self.val_data.instructions[episode][0], seed=number,
+                                        segment_latents=config.segment_latents, history_latents=1,
+                                        steps=config.sample_steps, shift=config.shift)
+            frames = np.concatenate([real[:group], imagined])
+            psnrs.append(psnr(imagined, real[group:]))
+            ssims.append(ssim(imagined, real[group:]))
             if scorer is not None:
-                video = np.concatenate([real[:group], frames[group:]]).transpose(0, 2, 3, 1)
-                rewards.append(scorer.score(video).reward)
-                real_rewards.append(scorer.score(real.transpose(0, 2, 3, 1)).reward)
-        out = {"segments": len(psnrs), "psnr_db": float(np.mean(psnrs)) if psnrs else float("nan")}
+                rewards.append(scorer.score(frames).reward)
+                real_rewards.append(scorer.score(real).reward)
+        out = {"segments": len(psnrs), "psnr_db": float(np.mean(psnrs)) if psnrs else float("nan"),
+               "ssim": float(np.mean(ssims)) if ssims else float("nan")}
         if rewards:
             out.update(reward=float(np.mean(rewards)), reward_real=float(np.mean(real_rewards)))
         return out
 
     def _real_frames(self, episode: int, start: int, count: int) -> np.ndarray:
-        """Frames (count, 3, H, W) uint8 of a held-out episode from frame `start` (the last one repeats)."""
+        """Frames (count, H, W, 3) uint8 of a held-out episode from frame `start` (the last one repeats)."""
         file = EpisodeFile(self.val_data.paths[episode])
         rows = [min(r, len(file) - 1) for r in range(start, start + count)]
-        return file.frames(self.config.camera, rows).transpose(0, 3, 1, 2)
+        return file.frames(self.config.camera, rows)
 
     def _scorer(self):
         """The reward IDM's scorer (None when the reward is off), loaded once."""
@@ -200,8 +203,9 @@ class WorldModelTraining(TrainTask):
 
     def export(self, model: VideoWorldModel, folder: Path, step: int) -> None:
         autoencoder = {"path": str(self.autoencoder_checkpoint.folder), "digest": self.autoencoder_checkpoint.digest}
+        sampling = {"shift": self.config.shift, "history_latents": 1, "segment_latents": self.config.segment_latents}
         model.save(folder, provenance=make_provenance(data=self.data_info, step=step, autoencoder=autoencoder,
-                                                      text_encoder=str(self.encoder.path)))
+                                                      text_encoder=str(self.encoder.path), sampling=sampling))
 
     def resume_key(self) -> dict:
         return {**self.split, "autoencoder": self.autoencoder_checkpoint.digest}

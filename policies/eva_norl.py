@@ -1,0 +1,139 @@
+"""`eva-norl`: EVA without RL, the SFT world model + IDM run with a receding horizon (paper section 3, Table 2).
+
+Each segment: the last real head-camera frames (one latent: 4 frames) and the instruction condition the world
+model, which imagines the next segment; the IDM decodes history + imagined frames into actions, and the runner
+executes them. The next segment is conditioned on the real frames those actions produced.
+
+The executability gap (what the paper asks humans to rate, Table 1, measured here automatically): the imagined
+frames of a segment against the frames the simulator rendered while executing that segment's decoded actions
+from the same state, as PSNR and SSIM, averaged over an episode's segments and stored with it
+(`policy_metrics`). The imagined video is saved beside the executed one, frame-aligned with it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from eva_bench.idm.scoring import RewardScorer, executable_actions
+from eva_bench.paths import released_idm_dir, released_world_model_dir
+from eva_bench.policy import Policy, PolicyConfig
+from eva_bench.world_model.image_metrics import psnr, ssim
+
+log = logging.getLogger(__name__)
+CAMERA = "head_camera"
+
+
+@dataclass
+class EVANoRLConfig(PolicyConfig):
+    """Settings of the `eva-norl` policy.
+
+    Args:
+        idm: IDM checkpoint that decodes imagined frames into actions; empty: $EVA_BENCH_IDM or the released IDM.
+        autoencoder: The world model's autoencoder; empty: the one its checkpoint names.
+        segment_latents: Latents imagined per segment (4 frames each); 0: the length the model was trained on.
+        execute_steps: Actions of each segment executed before the next is imagined; 0: the whole segment.
+        history_latents: Latents of real frames conditioning each segment (the paper: 1 = 4 frames).
+        sample_steps: Euler ODE steps per segment.
+        shift: Noise-level shift of the sampler; 0: the one the model was trained with.
+        binary_grippers: Execute decoded gripper commands as open or closed (as `idm-oracle` does).
+    """
+
+    idm: str = ""
+    autoencoder: str = ""
+    segment_latents: int = 0
+    execute_steps: int = 0
+    history_latents: int = 1
+    sample_steps: int = 10
+    shift: float = 0.0
+    binary_grippers: bool = True
+
+    def __post_init__(self) -> None:
+        if min(self.segment_latents, self.execute_steps, self.shift) < 0 or self.history_latents < 1 \
+                or self.sample_steps < 1:
+            raise ValueError("segment_latents, execute_steps and shift must be >= 0 (0: default), "
+                             "history_latents and sample_steps >= 1")
+
+
+class EVANoRLPolicy(Policy):
+    """World-model imagination decoded by the IDM, segment by segment (module docstring). The checkpoint
+    (`--checkpoint`) is a world-model checkpoint or training run; default: the released tiny world model."""
+
+    name = "eva-norl"
+    config_class = EVANoRLConfig
+    cameras = (CAMERA,)
+    observes_steps = True
+
+    def __init__(self, config: EVANoRLConfig | None = None, checkpoint: str | None = None) -> None:
+        super().__init__(config, checkpoint)
+        from eva_bench.world_model.pipeline import WorldModelPipeline
+
+        config = self.config
+        self.pipeline = WorldModelPipeline.load(self.checkpoint, config.autoencoder or None)
+        self.scorer = RewardScorer.load(config.idm or released_idm_dir())
+        if self.scorer.source.resolution != self.pipeline.frame_size:
+            log.warning("the IDM was trained on %s frames, the world model imagines %s ones: the IDM resizes them",
+                        self.scorer.source.resolution, self.pipeline.frame_size)
+        self.segment_latents = config.segment_latents or self.pipeline.sampling.segment_latents
+        self.execute_steps = min(config.execute_steps or 10**9, self.segment_latents * self.pipeline.group)
+        self.reset("", "", 0)
+
+    @classmethod
+    def resolve_checkpoint(cls, checkpoint: str | None) -> str:
+        return str(checkpoint or released_world_model_dir())
+
+    def camera_requests(self) -> dict[str, tuple[int, int]]:
+        return {CAMERA: self.pipeline.frame_size}
+
+    def reset(self, task: str, instruction: str, seed: int) -> None:
+        self.instruction, self.seed = instruction, seed
+        self.real: list[np.ndarray] = []  # every real frame of the episode so far
+        self.imagined: list[np.ndarray] = []  # the current segment's imagined frames
+        self.segment_start = 0  # index into `real` of the frame the current segment continues
+        self.aligned: list[np.ndarray] = []  # the imagined video, frame-aligned with the executed one
+        self.gaps: list[tuple[float, float]] = []
+        self.imagine_s: list[float] = []
+
+    def observe(self, obs: dict) -> None:
+        self.real.append(obs["observation"][CAMERA]["rgb"])
+
+    def act(self, obs: dict) -> np.ndarray:
+        if not self.real:  # the episode's first observation
+            self.real.append(obs["observation"][CAMERA]["rgb"])
+            self.aligned.append(self.real[0])
+        self._close_segment()
+        started = time.perf_counter()
+        history = np.stack(self.real[-self.config.history_latents * self.pipeline.group:])
+        imagined = self.pipeline.imagine(
+            history, self.instruction, seed=self.seed * 10_007 + len(self.imagine_s),
+            segment_latents=self.segment_latents, history_latents=self.config.history_latents,
+            steps=self.config.sample_steps, shift=self.config.shift or None)
+        # Row t >= 1 of a decoded video is the action that led to frame t: the imagined frames' actions.
+        decoded = self.scorer.decode(np.concatenate([history, imagined]))[len(history):]
+        self.imagine_s.append(time.perf_counter() - started)
+        self.imagined, self.segment_start = list(imagined), len(self.real)
+        return executable_actions(decoded, self.config.binary_grippers)[: self.execute_steps]
+
+    def _close_segment(self) -> None:
+        """Compare the last segment's imagined frames with the real frames its executed actions produced."""
+        executed = self.real[self.segment_start:] if self.imagined else []
+        if executed:
+            imagined = np.stack(self.imagined[: len(executed)])
+            real = np.stack(executed[: len(imagined)])
+            self.gaps.append((psnr(imagined, real), ssim(imagined, real)))
+            self.aligned.extend(imagined)
+        self.imagined = []
+
+    def episode_metrics(self) -> dict:
+        self._close_segment()
+        if not self.gaps:
+            return {}
+        psnrs, ssims = zip(*self.gaps, strict=True)
+        return {"segments": len(self.gaps), "gap_psnr_db": float(np.mean(psnrs)), "gap_ssim": float(np.mean(ssims)),
+                "imagine_s": float(np.mean(self.imagine_s))}
+
+    def episode_videos(self) -> dict[str, list[np.ndarray]]:
+        return {"imagined": self.aligned}

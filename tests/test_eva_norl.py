@@ -1,0 +1,92 @@
+"""The world-model pipeline and the `eva-norl` policy (untrained tiny models: the plumbing, not the quality)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from eva_bench.checkpoint import CheckpointError
+from eva_bench.policy import check_chunk, make_policy
+from eva_bench.sim.embodiment import PIPER_BIMANUAL
+from eva_bench.world_model.autoencoder import FrameAutoencoder
+from eva_bench.world_model.image_metrics import psnr, ssim
+from eva_bench.world_model.pipeline import WorldModelPipeline
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+def _obs(rng, vector=None) -> dict:
+    frame = rng.integers(0, 256, (120, 160, 3), dtype=np.uint8)
+    vector = np.zeros(14, np.float32) if vector is None else vector
+    return {"observation": {"head_camera": {"rgb": frame}}, "joint_action": {"vector": vector}}
+
+
+def test_imagining_is_deterministic_given_the_seed_and_uses_the_history(tiny_world_model) -> None:
+    pipeline = WorldModelPipeline.load(tiny_world_model / "wm")
+    rng = np.random.default_rng(0)
+    history = rng.integers(0, 256, (4, 120, 160, 3), dtype=np.uint8)
+    frames = pipeline.imagine(history, "click the bell", seed=3, steps=2)
+    assert frames.shape == (8, 120, 160, 3) and frames.dtype == np.uint8
+    np.testing.assert_array_equal(pipeline.imagine(history, "click the bell", seed=3, steps=2), frames)
+    assert not np.array_equal(pipeline.imagine(history, "click the bell", seed=4, steps=2), frames)
+    assert not np.array_equal(pipeline.imagine(history[::-1], "click the bell", seed=3, steps=2), frames)
+    with pytest.raises(ValueError, match=r"frames must be \(T >= 1, 120, 160, 3\)"):
+        pipeline.imagine(history[:, :60], "click the bell", seed=3)
+
+
+def test_the_autoencoder_must_be_the_one_the_world_model_was_trained_with(tiny_world_model, tmp_path) -> None:
+    FrameAutoencoder(block_channels=[8, 8, 8, 8]).save(tmp_path / "other")
+    with pytest.raises(CheckpointError, match="not the one the world model"):
+        WorldModelPipeline.load(tiny_world_model / "wm", tmp_path / "other")
+    with pytest.raises(CheckpointError, match="no autoencoder checkpoint there"):
+        WorldModelPipeline.load(tiny_world_model / "wm", tmp_path / "missing")
+
+
+def test_eva_norl_returns_valid_deterministic_chunks_and_measures_the_gap(tiny_world_model) -> None:
+    options = {"sample_steps": 2, "execute_steps": 6}
+    policy = make_policy("eva-norl", checkpoint=str(tiny_world_model / "wm"), options=options)
+    assert policy.camera_requests() == {"head_camera": (160, 120)} and policy.execute_steps == 6
+    rng = np.random.default_rng(1)
+    first = _obs(rng)
+    policy.reset("click_bell", "click the bell", seed=7)
+    chunk = check_chunk(policy.act(first), policy.name)
+    assert chunk.shape == (6, 14)
+    low, high = PIPER_BIMANUAL.action_lower(), PIPER_BIMANUAL.action_upper()
+    assert np.all(chunk >= low - 1e-6) and np.all(chunk <= high + 1e-6)
+    grippers = chunk[:, [6, 13]]
+    assert set(np.unique(grippers)) <= {0.0, 1.0}  # binary grippers by default
+    executed = [_obs(rng) for _ in range(6)]
+    for obs in executed:
+        policy.observe(obs)
+    second = policy.act(executed[-1])
+    metrics = policy.episode_metrics()  # the second segment has executed nothing yet: one gap
+    assert metrics["segments"] == 1 and np.isfinite(metrics["gap_psnr_db"]) and -1 <= metrics["gap_ssim"] <= 1
+    assert len(policy.episode_videos()["imagined"]) == 1 + 6  # frame-aligned with the executed video
+
+    again = make_policy("eva-norl", checkpoint=str(tiny_world_model / "wm"), options=options)
+    again.reset("click_bell", "click the bell", seed=7)
+    np.testing.assert_array_equal(again.act(first), chunk)
+    for obs in executed:
+        again.observe(obs)
+    np.testing.assert_array_equal(again.act(executed[-1]), second)
+    again.reset("click_bell", "click the bell", seed=8)
+    again.act(first)
+    assert not np.array_equal(again.imagined[0], policy.episode_videos()["imagined"][1])
+
+
+def test_eva_norl_without_a_world_model_says_how_to_get_one(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("EVA_BENCH_WM", str(tmp_path / "none"))
+    with pytest.raises(CheckpointError, match="none"):
+        make_policy("eva-norl")
+    with pytest.raises(Exception, match="history_latents"):
+        make_policy("eva-norl", options={"history_latents": 0})
+
+
+def test_psnr_and_ssim_agree_on_identity_and_fall_with_noise() -> None:
+    rng = np.random.default_rng(0)
+    ramp = np.linspace(40, 200, 32)[None, None, :, None] + np.linspace(0, 30, 24)[None, :, None, None]
+    a = np.broadcast_to(ramp, (2, 24, 32, 3)).astype(np.uint8)  # a smooth image: noise is its only structure
+    noisy = np.clip(a + rng.normal(0, 20, a.shape), 0, 255).astype(np.uint8)
+    assert psnr(a, a) == float("inf") and ssim(a, a) == pytest.approx(1.0)
+    assert 10 < psnr(noisy, a) < 30 and ssim(noisy, a) < 0.9
+    assert ssim(rng.integers(0, 256, a.shape, dtype=np.uint8), a) < 0.1
+    with pytest.raises(ValueError, match="one shape"):
+        ssim(a, a[:, :10])
