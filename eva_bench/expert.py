@@ -73,5 +73,19 @@ def replay(env: BimanualEnv, task: str | type[Task], seed: int, actions: np.ndar
     return rows
 
 
+def expert_video(env: BimanualEnv, task: str, seed: int, camera: str) -> tuple[np.ndarray, np.ndarray]:
+    """The ground-truth video (T + 1, H, W, 3) of `camera` (which `env` must render) of the scripted expert
+    solving `task` at `seed`, and its actions (T, 14).
+
+    Raises:
+        RuntimeError: The expert cannot solve that seed.
+    """
+    plan = run_expert(task, seed)
+    if not plan.solvable:
+        raise RuntimeError(f"the expert cannot solve {task} seed {seed}: {plan.reason}")
+    rows = replay(env, task, seed, plan.actions)
+    return np.stack([row["observation"][camera]["rgb"] for row in rows]), plan.actions
+
+
 def _stack(actions: list[np.ndarray]) -> np.ndarray:
     return np.asarray(actions, np.float32).reshape(-1, ACTION_DIM)

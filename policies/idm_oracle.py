@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from eva_bench.expert import replay, run_expert
+from eva_bench.expert import expert_video
 from eva_bench.idm.scoring import RewardScorer, executable_actions
 from eva_bench.paths import released_idm_dir
 from eva_bench.policy import Policy, PolicyConfig
@@ -62,13 +62,9 @@ class IDMOraclePolicy(Policy):
     def reset(self, task: str, instruction: str, seed: int) -> None:
         from eva_bench.sim.env import BimanualEnv
 
-        plan = run_expert(task, seed)
-        if not plan.solvable:
-            raise RuntimeError(f"the expert cannot solve {task} seed {seed}: {plan.reason}")
         if self._env is None:
             self._env = BimanualEnv(cameras={self.camera: self.video_size})
-        rows = replay(self._env, task, seed, plan.actions)
-        video = np.stack([row["observation"][self.camera]["rgb"] for row in rows])
+        video, _ = expert_video(self._env, task, seed, self.camera)
         # Row 0 is the initial frame; row t >= 1 is the action that led to frame t.
         self._actions = executable_actions(self.scorer.decode(video)[1:], self.config.binary_grippers)
         self._done = False

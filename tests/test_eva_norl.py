@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -90,3 +92,23 @@ def test_psnr_and_ssim_agree_on_identity_and_fall_with_noise() -> None:
     assert ssim(rng.integers(0, 256, a.shape, dtype=np.uint8), a) < 0.1
     with pytest.raises(ValueError, match="one shape"):
         ssim(a, a[:, :10])
+
+
+def test_imagine_writes_video_joints_and_metrics_per_task_and_a_contact_sheet(tiny_world_model, tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from eva_bench.cli import app
+    from eva_bench.video import read_mp4
+
+    out = tmp_path / "imagined"
+    args = ["imagine", "--tasks", "click_bell,press_stapler", "--checkpoint", str(tiny_world_model / "wm"),
+            "--segments", "2", "--steps", "1", "--out", str(out)]
+    run = CliRunner().invoke(app, args)
+    assert run.exit_code == 0, run.output
+    result = json.loads((out / "click_bell_seed100000.json").read_text())
+    assert result["segments"] == 2 and len(result["psnr_db"]) == len(result["ssim"]) == 2
+    assert 0 <= result["reward_real"] <= 1 and 0 <= result["reward_imagined"] <= 1
+    video = read_mp4(out / "click_bell_seed100000.mp4")
+    assert video.shape[1:] == (120, 320, 3) and len(video) == 1 + 2 * 8  # imagined | real, 2 segments of 8
+    assert (out / "click_bell_seed100000_joints.png").stat().st_size > 10_000 and (out / "contact_sheet.png").exists()
+    assert "PSNR per segment" in run.output
