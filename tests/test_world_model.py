@@ -129,3 +129,33 @@ def test_instructions_are_embedded_offline_and_cached() -> None:
     assert (out[0, 6:] == 0).all() and out[1].abs().sum(1).gt(0).all()  # padding is zero; the long one fills all
     assert not torch.allclose(out[0, :3], out[1, :3])
     assert len(encoder._cache) == 2
+
+
+def test_the_paper_preset_has_wan21_13b_shapes_without_weights() -> None:
+    """Built on the meta device (no memory, no weights): Wan2.1-T2V-1.3B's transformer over the paper's
+    640x480 x 49-frame latents (13 x 16 x 60 x 80)."""
+    with torch.device("meta"):
+        model = VideoWorldModel.from_preset("paper")
+        params = sum(p.numel() for p in model.parameters())
+        out = model(torch.zeros(1, 13, 16, 60, 80), torch.zeros(1, 13), torch.zeros(1, 32, 4096))
+    assert 1.3e9 < params < 1.5e9 and out.shape == (1, 13, 16, 60, 80)
+    assert model.config["text_dim"] == 4096 and model.config["layers"] == 30
+
+
+def test_a_local_diffusers_transformer_loads_as_a_world_model(tmp_path) -> None:
+    from diffusers import WanTransformer3DModel
+
+    torch.manual_seed(0)
+    net = WanTransformer3DModel(patch_size=(1, 2, 2), num_attention_heads=2, attention_head_dim=8, in_channels=4,
+                                out_channels=4, text_dim=8, freq_dim=8, ffn_dim=16, num_layers=1,
+                                rope_max_seq_len=64).eval()
+    net.save_pretrained(tmp_path / "wan" / "transformer")
+    model = VideoWorldModel.from_diffusers(tmp_path / "wan").eval()
+    assert model.config == {**VideoWorldModel(**TINY).config, "patch": [1, 2, 2]}
+    latents, text = _inputs()
+    sigmas = torch.rand(2, 3)
+    expected = net(latents.permute(0, 2, 1, 3, 4), (sigmas * 1000).repeat_interleave(6, 1), text,
+                   return_dict=False)[0].permute(0, 2, 1, 3, 4)
+    torch.testing.assert_close(model(latents, sigmas, text), expected)
+    with pytest.raises(Exception, match="no diffusers WanTransformer3DModel"):
+        VideoWorldModel.from_diffusers(tmp_path / "empty")

@@ -12,10 +12,13 @@ matching target noise - clean (`eva_bench.world_model.flow`).
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict
+from pathlib import Path
 
 import torch
 
+from eva_bench.errors import UserError
 from eva_bench.saved_model import SavedModel
 from eva_bench.world_model.presets import PRESETS
 from eva_bench.world_model.text import TEXT_DIM
@@ -75,6 +78,34 @@ class VideoWorldModel(SavedModel):
         if name not in PRESETS:
             raise ValueError(f"unknown world-model preset {name!r}; presets: {sorted(PRESETS)}")
         return cls(**{**asdict(PRESETS[name]), **overrides})
+
+    @classmethod
+    def from_diffusers(cls, folder: str | os.PathLike) -> VideoWorldModel:
+        """A world model around the pre-trained `WanTransformer3DModel` of a local diffusers folder (a Wan2.1
+        pipeline folder with a `transformer/` subfolder, or that subfolder), e.g. Wan2.1-T2V-1.3B for the
+        `paper` preset; nothing is downloaded.
+
+        Raises:
+            UserError: No diffusers transformer there.
+        """
+        from diffusers import WanTransformer3DModel
+
+        path = Path(folder)
+        path = path / "transformer" if (path / "transformer" / "config.json").is_file() else path
+        if not (path / "config.json").is_file():
+            raise UserError(f"{folder}: no diffusers WanTransformer3DModel (config.json) there or in transformer/")
+        net = WanTransformer3DModel.from_pretrained(path, local_files_only=True)
+        c = net.config
+        if c.in_channels != c.out_channels:
+            raise UserError(f"{path}: in_channels {c.in_channels} != out_channels {c.out_channels}; only "
+                            "text-to-video transformers take per-frame noise levels (an image-to-video Wan "
+                            "concatenates its condition in the channels)")
+        with torch.device("meta"):  # the wrapper's own net is replaced at once: build it without memory
+            model = cls(latent_channels=c.in_channels, text_dim=c.text_dim, layers=c.num_layers,
+                        heads=c.num_attention_heads, head_dim=c.attention_head_dim, ffn_dim=c.ffn_dim,
+                        freq_dim=c.freq_dim, patch=c.patch_size, rope_max_seq_len=c.rope_max_seq_len)
+        model.net = net
+        return model
 
     def forward(self, latents: torch.Tensor, sigmas: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
         """Velocity (B, F, C, h, w) of latents (B, F, C, h, w) at per-frame noise levels sigmas (B, F)."""

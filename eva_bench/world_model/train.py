@@ -33,7 +33,7 @@ from eva_bench.world_model.image_metrics import psnr, ssim
 from eva_bench.world_model.latents import LatentEpisodes
 from eva_bench.world_model.model import VideoWorldModel
 from eva_bench.world_model.pipeline import WorldModelPipeline
-from eva_bench.world_model.text import InstructionEncoder
+from eva_bench.world_model.text import TEXT_DIM, InstructionEncoder
 from eva_bench.world_model.train_config import WorldModelTrainConfig
 
 LATENTS_DIR = "latents"
@@ -98,10 +98,15 @@ class WorldModelTraining(TrainTask):
     # ------------------------------------------------------------------ model
     def build_model(self) -> VideoWorldModel:
         try:
-            return VideoWorldModel.from_preset(self.config.preset, latent_channels=self.autoencoder.config[
+            model = VideoWorldModel.from_preset(self.config.preset, latent_channels=self.autoencoder.config[
                 "latent_channels"], **self.config.model)
         except (TypeError, ValueError) as error:
             raise UserError(f"world-model settings: {error}") from None
+        if model.config["text_dim"] != TEXT_DIM:
+            raise UserError(f"preset {self.config.preset!r} reads {model.config['text_dim']}-wide text embeddings "
+                            f"(Wan's umT5-XXL) but the instruction encoder gives {TEXT_DIM}: set the model's "
+                            f"text_dim to {TEXT_DIM}")
+        return model
 
     def build_optimizer(self, model: torch.nn.Module, lr: float) -> torch.optim.Optimizer:
         return torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, self.config.beta2),
