@@ -15,9 +15,11 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+from eva_bench.errors import UserError
 from eva_bench.idm.scoring import RewardScorer, executable_actions
 from eva_bench.paths import released_idm_dir, released_world_model_dir
 from eva_bench.policy import Policy, PolicyConfig
@@ -72,6 +74,9 @@ class EVANoRLPolicy(Policy):
         from eva_bench.world_model.pipeline import WorldModelPipeline
 
         config = self.config
+        if not Path(self.checkpoint).exists():
+            raise UserError(f"eva-norl: no world model at {self.checkpoint}; train one (`eva-bench train vae`, then "
+                            "`eva-bench train wm`, docs/world_model.md) and pass it with --checkpoint")
         self.pipeline = WorldModelPipeline.load(self.checkpoint, config.autoencoder or None)
         self.scorer = RewardScorer.load(config.idm or released_idm_dir())
         if self.scorer.source.resolution != self.pipeline.frame_size:

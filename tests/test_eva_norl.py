@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from eva_bench.checkpoint import CheckpointError
+from eva_bench.errors import UserError
 from eva_bench.policy import check_chunk, make_policy
 from eva_bench.sim.embodiment import PIPER_BIMANUAL
 from eva_bench.world_model.autoencoder import FrameAutoencoder
@@ -76,7 +77,7 @@ def test_eva_norl_returns_valid_deterministic_chunks_and_measures_the_gap(tiny_w
 
 def test_eva_norl_without_a_world_model_says_how_to_get_one(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("EVA_BENCH_WM", str(tmp_path / "none"))
-    with pytest.raises(CheckpointError, match="none"):
+    with pytest.raises(UserError, match="no world model at .*none.*eva-bench train wm"):
         make_policy("eva-norl")
     with pytest.raises(Exception, match="history_latents"):
         make_policy("eva-norl", options={"history_latents": 0})
