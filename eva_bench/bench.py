@@ -1,4 +1,4 @@
-"""`eva-bench bench sim|idm`: simulation, rendering and IDM inference throughput on this machine."""
+"""`eva-bench bench sim|idm|wm`: simulation, rendering, IDM and world-model costs on this machine."""
 
 from __future__ import annotations
 
@@ -103,4 +103,68 @@ def bench_idm(checkpoint: str, frames: int = 256, sizes=((160, 120), (320, 240))
         video = rng.integers(0, 256, (frames, height, width, 3), dtype=np.uint8)
         rate = _rate(lambda v=video: model.decode_video(v, batch_size), repeat=3) * frames
         rows.append((f"decode_video frames/s, {width}x{height} video", f"{rate:,.0f}"))
+    return rows
+
+
+def bench_world_model(idm_checkpoint: str, preset: str = "tiny", batch_size: int = 8, sample_steps: int = 10,
+                      segment_latents: int = 4, threads: int = 1, repeat: int = 3) -> list[tuple[str, str]]:
+    """World-model costs at 160x120 (random weights: the cost does not depend on training): an SFT step,
+    imagining one segment (history encoding, ODE, decoding), the IDM decoding it, and the peak memory.
+
+    Args:
+        idm_checkpoint: The IDM that decodes the segment (as `eva-norl` does).
+        preset: World-model preset.
+        batch_size: Clips per SFT step.
+        sample_steps: ODE steps per segment.
+        segment_latents: Latents per segment (4 frames each).
+        threads: Torch CPU threads.
+        repeat: Timed repetitions (after one warm-up).
+    """
+    import resource
+
+    import numpy as np
+    import torch
+
+    from eva_bench.idm.scoring import RewardScorer
+    from eva_bench.world_model.autoencoder import FrameAutoencoder
+    from eva_bench.world_model.flow import training_example
+    from eva_bench.world_model.model import VideoWorldModel
+    from eva_bench.world_model.pipeline import WorldModelPipeline
+    from eva_bench.world_model.text import InstructionEncoder
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    autoencoder = FrameAutoencoder()
+    model = VideoWorldModel.from_preset(preset, latent_channels=autoencoder.config["latent_channels"])
+    pipeline = WorldModelPipeline(model, autoencoder, InstructionEncoder())
+    scorer = RewardScorer.load(idm_checkpoint)
+    frames = segment_latents * autoencoder.group
+    rows = [("world model", f"preset {preset}, {sum(p.numel() for p in model.parameters()):,} parameters; "
+                            f"autoencoder {sum(p.numel() for p in autoencoder.parameters()):,}"),
+            ("torch threads", str(threads))]
+
+    latents = torch.randn(batch_size, 1 + segment_latents, *autoencoder.latent_shape(4)[1:])
+    text = pipeline.encoder.encode(["click the bell"] * batch_size)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+
+    def sft_step() -> None:
+        noisy, sigmas, target = training_example(latents, 1, torch.randn_like(latents), torch.rand(batch_size))
+        loss = ((model.train()(noisy, sigmas, text)[:, 1:] - target) ** 2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+    step_rate = _rate(sft_step, repeat)
+    rows.append((f"SFT step s (batch {batch_size}, 1 + {segment_latents} latents)", f"{1 / step_rate:.2f}"))
+    rows.append(("SFT samples/s", f"{step_rate * batch_size:.1f}"))
+    history = np.random.default_rng(0).integers(0, 256, (4, 120, 160, 3), dtype=np.uint8)
+    model.eval()
+    imagined = pipeline.imagine(history, "click the bell", seed=0, steps=sample_steps)
+    imagine_rate = _rate(lambda: pipeline.imagine(history, "click the bell", seed=0, steps=sample_steps), repeat)
+    video = np.concatenate([history, imagined])
+    decode_rate = _rate(lambda: scorer.decode(video), repeat)
+    rows.append((f"imagine s per {frames}-frame segment ({sample_steps} ODE steps)", f"{1 / imagine_rate:.2f}"))
+    rows.append((f"IDM decode s per segment ({len(video)} frames)", f"{1 / decode_rate:.2f}"))
+    rows.append(("eva-norl s per segment (imagine + decode)", f"{1 / imagine_rate + 1 / decode_rate:.2f}"))
+    rows.append(("peak RSS MB", f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}"))
     return rows

@@ -31,11 +31,11 @@ def default_output_dir() -> Path:
     return Path(os.environ.get(OUTPUT_ENV, "eva_bench_results"))
 
 
-RELEASED_IDM = "idm-v2"  # the released IDM the reward and idm-oracle use by default
+RELEASED_IDM = "idm-v3"  # the released IDM the reward and idm-oracle use by default
 
 
 def released_checkpoint(name: str) -> Path:
-    """The folder of released checkpoint `name` (e.g. "idm-v2"), shipped as package data (`eva_bench.released`,
+    """The folder of released checkpoint `name` (e.g. "idm-v3"), shipped as package data (`eva_bench.released`,
     `results/checkpoints/` in a source checkout), so plain and editable installs both find it."""
     from importlib.resources import files
 
@@ -43,7 +43,7 @@ def released_checkpoint(name: str) -> Path:
 
 
 def released_idm_dir() -> Path:
-    """The IDM checkpoint used when none is given: `$EVA_BENCH_IDM`, else the released `idm-v2`."""
+    """The IDM checkpoint used when none is given: `$EVA_BENCH_IDM`, else the released `idm-v3`."""
     return Path(os.environ[IDM_ENV]) if os.environ.get(IDM_ENV) else released_checkpoint(RELEASED_IDM)
 
 

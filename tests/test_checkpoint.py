@@ -88,14 +88,14 @@ def test_an_eva_bench_0_3_idm_folder_reads_as_an_idm(tmp_path) -> None:
     (legacy / "config.json").write_text(json.dumps({"format": "eva-bench-idm/1", **config}))
     read = read_checkpoint(legacy, "idm")
     assert read.digest == read_checkpoint(released_idm_dir()).digest  # same model, same digest
-    assert read.provenance == {} and read.metrics["accuracy"] == pytest.approx(0.6532, abs=1e-4)
+    assert read.provenance == {} and read.metrics["accuracy"] == pytest.approx(0.7519, abs=1e-4)
 
 
 def test_released_idm_is_a_verified_checkpoint_with_provenance() -> None:
     released = read_checkpoint(released_idm_dir(), "idm")
-    assert released.folder.name == "idm-v2"
+    assert released.folder.name == "idm-v3"
     assert released.provenance["data"]["resolution"] == [160, 120]
-    assert released.metrics["accuracy"] == pytest.approx(0.6532, abs=1e-4)
+    assert released.metrics["accuracy"] == pytest.approx(0.7519, abs=1e-4)
 
 
 def test_content_digest_of_other_checkpoints(tmp_path) -> None:

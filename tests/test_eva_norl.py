@@ -113,3 +113,18 @@ def test_imagine_writes_video_joints_and_metrics_per_task_and_a_contact_sheet(ti
     assert video.shape[1:] == (120, 320, 3) and len(video) == 1 + 2 * 8  # imagined | real, 2 segments of 8
     assert (out / "click_bell_seed100000_joints.png").stat().st_size > 10_000 and (out / "contact_sheet.png").exists()
     assert "PSNR per segment" in run.output
+
+
+def test_bench_wm_reports_each_cost() -> None:
+    from typer.testing import CliRunner
+
+    from eva_bench.cli import app
+
+    run = CliRunner().invoke(app, ["bench", "wm", "--batch-size", "1", "--sample-steps", "1"])
+    assert run.exit_code == 0, run.output
+    values = {line[:52].strip(): line[52:].strip() for line in run.output.splitlines()}
+    assert float(values["SFT step s (batch 1, 1 + 4 latents)"]) > 0
+    assert float(values["eva-norl s per segment (imagine + decode)"]) >= float(
+        values["imagine s per 16-frame segment (1 ODE steps)"])
+    bad = CliRunner().invoke(app, ["bench", "wm", "--preset", "huge"])
+    assert bad.exit_code != 0 and "unknown preset" in bad.output

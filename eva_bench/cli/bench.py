@@ -10,7 +10,7 @@ import typer
 from eva_bench import paths
 from eva_bench.cli.common import split_tasks
 
-app = typer.Typer(help="Measure performance on this machine (simulation, IDM).", no_args_is_help=True)
+app = typer.Typer(help="Measure performance on this machine (simulation, IDM, world model).", no_args_is_help=True)
 
 
 @app.command("sim")
@@ -45,3 +45,23 @@ def bench_idm(
 
     for metric, value in measure(str(checkpoint or paths.released_idm_dir()), frames, threads=threads):
         typer.echo(f"{metric:40s} {value}")
+
+
+@app.command("wm")
+def bench_wm(
+    preset: Annotated[str, typer.Option(help="World-model preset.")] = "tiny",
+    idm: Annotated[Path | None, typer.Option(help="IDM that decodes the segment (default: the released one).")] = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="Clips per SFT step.")] = 8,
+    sample_steps: Annotated[int, typer.Option(min=1, help="ODE steps per imagined segment.")] = 10,
+    threads: Annotated[int, typer.Option(min=1, help="Torch CPU threads.")] = 1,
+) -> None:
+    """World-model costs: seconds per SFT step, per imagined 16-frame segment and per IDM decoding of it (what
+    `eva-norl` pays per segment), and the peak memory."""
+    from eva_bench.bench import bench_world_model as measure
+    from eva_bench.world_model.presets import PRESETS
+
+    if preset not in PRESETS:
+        raise typer.BadParameter(f"unknown preset; presets: {sorted(PRESETS)}", param_hint="--preset")
+    rows = measure(str(idm or paths.released_idm_dir()), preset, batch_size, sample_steps, threads=threads)
+    for metric, value in rows:
+        typer.echo(f"{metric:52s} {value}")
