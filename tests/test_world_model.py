@@ -159,3 +159,31 @@ def test_a_local_diffusers_transformer_loads_as_a_world_model(tmp_path) -> None:
     torch.testing.assert_close(model(latents, sigmas, text), expected)
     with pytest.raises(Exception, match="no diffusers WanTransformer3DModel"):
         VideoWorldModel.from_diffusers(tmp_path / "empty")
+
+
+def test_the_sde_sampler_is_the_ode_at_noise_zero_and_rescores_its_own_steps_exactly() -> None:
+    from eva_bench.world_model.flow import generate_with_logprob, transition_log_prob
+
+    torch.manual_seed(0)
+    model = VideoWorldModel(**TINY).eval()
+    latents, text = _inputs(frames=1)
+    ode = generate(model, latents, 2, text, steps=4, generator=torch.Generator().manual_seed(5))
+    still = generate_with_logprob(model, latents, 2, text, steps=4, noise_level=0.0,
+                                  generator=torch.Generator().manual_seed(5))
+    torch.testing.assert_close(still.final, ode)
+
+    trajectory = generate_with_logprob(model, latents, 2, text, steps=4, noise_level=0.7,
+                                       generator=torch.Generator().manual_seed(5))
+    assert trajectory.latents.shape == (2, 5, 2, 4, 4, 6) and trajectory.log_probs.shape == (2, 4)
+    assert not torch.allclose(trajectory.final, ode)  # the SDE's noise changes the sample
+    again = generate_with_logprob(model, latents, 2, text, steps=4, noise_level=0.7,
+                                  generator=torch.Generator().manual_seed(5))
+    torch.testing.assert_close(again.latents, trajectory.latents, rtol=0, atol=0)  # deterministic given the seed
+    for step in range(4):  # unchanged weights: ratio 1 at every step
+        log_prob, _, std = transition_log_prob(model, latents, trajectory, step, text, noise_level=0.7)
+        torch.testing.assert_close(log_prob, trajectory.log_probs[:, step])
+        assert std > 0
+    with torch.no_grad():
+        model.net.proj_out.weight.add_(0.05)
+    moved, _, _ = transition_log_prob(model, latents, trajectory, 1, text, noise_level=0.7)
+    assert not torch.allclose(moved, trajectory.log_probs[:, 1])  # changed weights: another probability
