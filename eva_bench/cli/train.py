@@ -1,4 +1,5 @@
-"""`eva-bench train ...`: train models (the IDM, the world model's video autoencoder) on the shared trainer."""
+"""`eva-bench train ...`: train models (the IDM, the video autoencoder, the world model, its GRPO adapter) on
+the shared trainer."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from eva_bench.align.config import GRPOConfig
 from eva_bench.cli.common import split_task_option
 from eva_bench.configs import field_default, field_docs
 from eva_bench.errors import UserError
@@ -230,3 +232,68 @@ def train_wm(
     if "reward" in m:
         line += f", IDM reward {m['reward']:.3f} (real segments {m['reward_real']:.3f})"
     typer.echo(line)
+
+
+def _g_help(name: str) -> str:
+    return _help(name, GRPOConfig)
+
+
+def _g_default(name: str):
+    return _default(name, GRPOConfig)
+
+
+@app.command("grpo")
+def train_grpo_command(
+    init: Annotated[Path, typer.Option(help=_g_help("init"))],
+    data: Annotated[Path, typer.Option(help=_g_help("data"))],
+    out: Annotated[Path, typer.Option(help=_g_help("out"))],
+    steps: Annotated[int, typer.Option(min=1, help=_g_help("steps"))] = _g_default("steps"),
+    batch_size: Annotated[int, typer.Option(min=1, help=_g_help("batch_size"))] = _g_default("batch_size"),
+    group_size: Annotated[int, typer.Option(min=2, help=_g_help("group_size"))] = _g_default("group_size"),
+    lr: Annotated[float, typer.Option(help=_g_help("lr"))] = _g_default("lr"),
+    warmup: Annotated[int, typer.Option(min=0, help=_g_help("warmup"))] = _g_default("warmup"),
+    tasks: Annotated[str | None, typer.Option(help="Comma-separated. " + _g_help("tasks"))] = None,
+    reward: Annotated[str, typer.Option(help=_g_help("reward"))] = _g_default("reward"),
+    reward_idm: Annotated[str | None, typer.Option(help=_g_help("reward_idm"))] = None,
+    sample_steps: Annotated[int, typer.Option(min=1, help=_g_help("sample_steps"))] = _g_default("sample_steps"),
+    noise_level: Annotated[float, typer.Option(help=_g_help("noise_level"))] = _g_default("noise_level"),
+    timestep_fraction: Annotated[float, typer.Option(help=_g_help("timestep_fraction"))] = _g_default(
+        "timestep_fraction"),
+    clip_range: Annotated[float, typer.Option(help=_g_help("clip_range"))] = _g_default("clip_range"),
+    adv_clip: Annotated[float, typer.Option(help=_g_help("adv_clip"))] = _g_default("adv_clip"),
+    beta: Annotated[float, typer.Option(help=_g_help("beta"))] = _g_default("beta"),
+    advantage_std: Annotated[str, typer.Option(help=_g_help("advantage_std"))] = _g_default("advantage_std"),
+    inner_epochs: Annotated[int, typer.Option(min=1, help=_g_help("inner_epochs"))] = _g_default("inner_epochs"),
+    lora_rank: Annotated[int, typer.Option(min=1, help=_g_help("lora_rank"))] = _g_default("lora_rank"),
+    lora_alpha: Annotated[float, typer.Option(help=_g_help("lora_alpha"))] = _g_default("lora_alpha"),
+    eval_every: Annotated[int, typer.Option(min=1, help=_g_help("eval_every"))] = _g_default("eval_every"),
+    checkpoint_every: Annotated[int, typer.Option(min=1, help=_g_help("checkpoint_every"))] = _g_default(
+        "checkpoint_every"),
+    val_prompts: Annotated[int, typer.Option(min=1, help=_g_help("val_prompts"))] = _g_default("val_prompts"),
+    seed: Annotated[int, typer.Option(help=_g_help("seed"))] = _g_default("seed"),
+    threads: Annotated[int, typer.Option(min=0, help=_g_help("threads"))] = _g_default("threads"),
+    device: Annotated[str, typer.Option(help=_g_help("device"))] = _g_default("device"),
+    mixed_precision: Annotated[str, typer.Option(help=_g_help("mixed_precision"))] = _g_default("mixed_precision"),
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> None:
+    """Align an SFT world model with Flow-GRPO on the IDM reward (LoRA adapter; resumable: run again with the
+    same --out). The adapter lands in OUT/model; per-step reward, detectors, KL and timings in
+    OUT/grpo_log.csv."""
+    from eva_bench.align.grpo import LOG_FILE, train_grpo
+
+    if not data.exists():
+        raise UserError(f"--data: no such folder {data}")
+    config = GRPOConfig(
+        init=str(init), data=str(data), out=str(out), steps=steps, batch_size=batch_size, group_size=group_size,
+        lr=lr, warmup=warmup, tasks=split_task_option(tasks), reward=reward, reward_idm=reward_idm,
+        sample_steps=sample_steps, noise_level=noise_level, timestep_fraction=timestep_fraction,
+        clip_range=clip_range, adv_clip=adv_clip, beta=beta, advantage_std=advantage_std, inner_epochs=inner_epochs,
+        lora_rank=lora_rank, lora_alpha=lora_alpha, eval_every=eval_every, checkpoint_every=checkpoint_every,
+        val_prompts=val_prompts, seed=seed, threads=threads, device=device, mixed_precision=mixed_precision,
+    )
+    result = train_grpo(config, progress=progress)
+    if not result.main_process:
+        return
+    typer.echo(f"step {result.step}/{config.steps} -> {result.out} (per-step log: {result.out / LOG_FILE})")
+    if result.metrics:
+        typer.echo(f"held-out prompts: reward {result.metrics['val_reward']:.4f} (ODE rollouts)")

@@ -94,17 +94,27 @@ class WorldModelPipeline:
 
     @classmethod
     def load(cls, folder: str | os.PathLike, autoencoder: str | os.PathLike | None = None) -> WorldModelPipeline:
-        """The pipeline of the world-model checkpoint (or training run) in `folder`.
+        """The pipeline of the world-model checkpoint (or training run) in `folder`, or of a LoRA adapter
+        checkpoint (`eva_bench.align.lora`) on its base world model.
 
         Raises:
             CheckpointError: A missing, corrupt or mismatched world model or autoencoder.
         """
-        checkpoint = read_checkpoint(folder, "world_model")
-        ae_checkpoint = find_autoencoder(checkpoint, autoencoder)
-        text = checkpoint.provenance.get("text_encoder") if isinstance(checkpoint.provenance, dict) else None
+        checkpoint = read_checkpoint(folder)
+        if checkpoint.kind == "lora":  # an aligned world model: its base with the adapter applied
+            from eva_bench.align.lora import load_lora
+
+            model, base = load_lora(checkpoint.folder)
+        elif checkpoint.kind == "world_model":
+            model, base = VideoWorldModel.load(checkpoint.folder), checkpoint
+        else:
+            raise CheckpointError(f"{checkpoint.folder} holds a {checkpoint.kind!r} checkpoint, not a world model "
+                                  "or its LoRA adapter")
+        ae_checkpoint = find_autoencoder(base, autoencoder)
+        text = base.provenance.get("text_encoder") if isinstance(base.provenance, dict) else None
         encoder = InstructionEncoder(text if text and Path(text).is_dir() else None)
-        return cls(VideoWorldModel.load(checkpoint.folder), FrameAutoencoder.load(ae_checkpoint.folder), encoder,
-                   SamplingDefaults.of(checkpoint), checkpoint)
+        return cls(model, FrameAutoencoder.load(ae_checkpoint.folder), encoder, SamplingDefaults.of(base),
+                   checkpoint)
 
     @property
     def frame_size(self) -> tuple[int, int]:
