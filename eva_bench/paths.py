@@ -13,6 +13,7 @@ CACHE_ENV = "EVA_BENCH_CACHE"
 OUTPUT_ENV = "EVA_BENCH_OUTPUT"
 IDM_ENV = "EVA_BENCH_IDM"
 WORLD_MODEL_ENV = "EVA_BENCH_WM"
+EVA_ENV = "EVA_BENCH_EVA"
 
 
 def cache_dir() -> Path:
@@ -55,3 +56,12 @@ def released_world_model_dir() -> Path:
     if os.environ.get(WORLD_MODEL_ENV):
         return Path(os.environ[WORLD_MODEL_ENV])
     return released_checkpoint(RELEASED_WORLD_MODEL)
+
+
+RELEASED_EVA = "eva-tiny"  # the released GRPO adapter `eva` uses by default
+
+
+def released_eva_dir() -> Path:
+    """The aligned world model (LoRA adapter) used when none is given: `$EVA_BENCH_EVA`, else the released
+    `eva-tiny`."""
+    return Path(os.environ[EVA_ENV]) if os.environ.get(EVA_ENV) else released_checkpoint(RELEASED_EVA)

@@ -15,3 +15,5 @@ register_builtin("idm-oracle", "idm_oracle:IDMOraclePolicy",
                  "The IDM decoding the expert's ground-truth video, executed open-loop (paper Table 4).")
 register_builtin("eva-norl", "eva_norl:EVANoRLPolicy",
                  "EVA without RL: the SFT world model imagines each segment, the IDM decodes it (paper Table 2).")
+register_builtin("eva", "eva:EVAPolicy",
+                 "EVA: the world model aligned by Flow-GRPO on the IDM reward, decoded by the IDM (paper Table 2).")

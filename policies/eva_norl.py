@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from eva_bench.errors import UserError
+from eva_bench.idm.reward import executability
 from eva_bench.idm.scoring import RewardScorer, executable_actions
 from eva_bench.paths import released_idm_dir, released_world_model_dir
 from eva_bench.policy import Policy, PolicyConfig
@@ -30,8 +31,8 @@ CAMERA = "head_camera"
 
 
 @dataclass
-class EVANoRLConfig(PolicyConfig):
-    """Settings of the `eva-norl` policy.
+class WorldModelPolicyConfig(PolicyConfig):
+    """Settings of the world-model policies `eva-norl` and `eva`.
 
     Args:
         idm: IDM checkpoint that decodes imagined frames into actions; empty: $EVA_BENCH_IDM or the released IDM.
@@ -42,6 +43,9 @@ class EVANoRLConfig(PolicyConfig):
         sample_steps: Euler ODE steps per segment.
         shift: Noise-level shift of the sampler; 0: the one the model was trained with.
         binary_grippers: Execute decoded gripper commands as open or closed (as `idm-oracle` does).
+        best_of: Segments imagined per step, of which the one with the highest IDM executability reward is
+            executed (best-of-N rejection sampling: the paper's alternative to GRPO at N times the generation
+            cost); 1: one segment.
     """
 
     idm: str = ""
@@ -52,12 +56,13 @@ class EVANoRLConfig(PolicyConfig):
     sample_steps: int = 10
     shift: float = 0.0
     binary_grippers: bool = True
+    best_of: int = 1
 
     def __post_init__(self) -> None:
         if min(self.segment_latents, self.execute_steps, self.shift) < 0 or self.history_latents < 1 \
-                or self.sample_steps < 1:
+                or self.sample_steps < 1 or self.best_of < 1:
             raise ValueError("segment_latents, execute_steps and shift must be >= 0 (0: default), "
-                             "history_latents and sample_steps >= 1")
+                             "history_latents, sample_steps and best_of >= 1")
 
 
 class EVANoRLPolicy(Policy):
@@ -65,18 +70,19 @@ class EVANoRLPolicy(Policy):
     (`--checkpoint`) is a world-model checkpoint or training run; default: the released tiny world model."""
 
     name = "eva-norl"
-    config_class = EVANoRLConfig
+    config_class = WorldModelPolicyConfig
     cameras = (CAMERA,)
     observes_steps = True
+    missing_hint = "world model (train one: `eva-bench train vae`, then `eva-bench train wm`; docs/world_model.md)"
 
-    def __init__(self, config: EVANoRLConfig | None = None, checkpoint: str | None = None) -> None:
+    def __init__(self, config: WorldModelPolicyConfig | None = None, checkpoint: str | None = None) -> None:
         super().__init__(config, checkpoint)
         from eva_bench.world_model.pipeline import WorldModelPipeline
 
         config = self.config
         if not Path(self.checkpoint).exists():
-            raise UserError(f"eva-norl: no world model at {self.checkpoint}; train one (`eva-bench train vae`, then "
-                            "`eva-bench train wm`, docs/world_model.md) and pass it with --checkpoint")
+            raise UserError(f"{self.name}: no checkpoint at {self.checkpoint}; it needs a {self.missing_hint}, "
+                            "given with --checkpoint")
         self.pipeline = WorldModelPipeline.load(self.checkpoint, config.autoencoder or None)
         self.scorer = RewardScorer.load(config.idm or released_idm_dir())
         if self.scorer.source.resolution != self.pipeline.frame_size:
@@ -112,12 +118,20 @@ class EVANoRLPolicy(Policy):
         self._close_segment()
         started = time.perf_counter()
         history = np.stack(self.real[-self.config.history_latents * self.pipeline.group:])
-        imagined = self.pipeline.imagine(
-            history, self.instruction, seed=self.seed * 10_007 + len(self.imagine_s),
-            segment_latents=self.segment_latents, history_latents=self.config.history_latents,
-            steps=self.config.sample_steps, shift=self.config.shift or None)
-        # Row t >= 1 of a decoded video is the action that led to frame t: the imagined frames' actions.
-        decoded = self.scorer.decode(np.concatenate([history, imagined]))[len(history):]
+        best = None
+        for candidate in range(self.config.best_of):
+            seed = (self.seed * 10_007 + len(self.imagine_s)) * self.config.best_of + candidate
+            imagined = self.pipeline.imagine(
+                history, self.instruction, seed=seed, segment_latents=self.segment_latents,
+                history_latents=self.config.history_latents, steps=self.config.sample_steps,
+                shift=self.config.shift or None)
+            # Row t >= 1 of a decoded video is the action that led to frame t: the imagined frames' actions.
+            decoded = self.scorer.decode(np.concatenate([history, imagined]))
+            reward = executability(decoded[len(history) - 1:], self.scorer.config).reward \
+                if self.config.best_of > 1 else 0.0
+            if best is None or reward > best[0]:
+                best = (reward, imagined, decoded[len(history):])
+        _, imagined, decoded = best
         self.imagine_s.append(time.perf_counter() - started)
         self.imagined, self.segment_start = list(imagined), len(self.real)
         return executable_actions(decoded, self.config.binary_grippers)[: self.execute_steps]

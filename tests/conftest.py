@@ -63,7 +63,8 @@ def one_torch_thread():
 @pytest.fixture(scope="session")
 def tiny_world_model(tmp_path_factory):
     """A tiny untrained world model at 160x120 (2 latents = 8 frames per segment) in <root>/wm, its
-    autoencoder in <root>/ae: the plumbing of world-model policies, not their quality."""
+    autoencoder in <root>/ae and a random LoRA adapter on it in <root>/eva: the plumbing of world-model
+    policies, not their quality."""
     import torch
 
     from eva_bench.world_model.autoencoder import FrameAutoencoder
@@ -74,6 +75,14 @@ def tiny_world_model(tmp_path_factory):
     ae = FrameAutoencoder(block_channels=[8, 8, 8, 8]).save(root / "ae")
     provenance = {"autoencoder": {"path": str(root / "ae"), "digest": ae.digest},
                   "sampling": {"shift": 3.0, "history_latents": 1, "segment_latents": 2}}
-    VideoWorldModel(latent_channels=16, layers=1, heads=2, head_dim=8, ffn_dim=16, freq_dim=8).save(
+    base = VideoWorldModel(latent_channels=16, layers=1, heads=2, head_dim=8, ffn_dim=16, freq_dim=8).save(
         root / "wm", provenance=provenance)
+    from eva_bench.align.lora import add_lora, save_lora
+
+    aligned = add_lora(VideoWorldModel.load(root / "wm"), rank=2, alpha=4)
+    with torch.no_grad():  # a trained adapter's B is not zero: the aligned model differs from its base
+        for name, parameter in aligned.named_parameters():
+            if "lora_B" in name:
+                parameter.normal_(0, 0.5)
+    save_lora(aligned, root / "eva", base)
     return root

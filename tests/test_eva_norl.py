@@ -77,7 +77,7 @@ def test_eva_norl_returns_valid_deterministic_chunks_and_measures_the_gap(tiny_w
 
 def test_eva_norl_without_a_world_model_says_how_to_get_one(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("EVA_BENCH_WM", str(tmp_path / "none"))
-    with pytest.raises(UserError, match="no world model at .*none.*eva-bench train wm"):
+    with pytest.raises(UserError, match="no checkpoint at .*none; it needs a world model .*eva-bench train wm"):
         make_policy("eva-norl")
     with pytest.raises(Exception, match="history_latents"):
         make_policy("eva-norl", options={"history_latents": 0})
@@ -128,3 +128,31 @@ def test_bench_wm_reports_each_cost() -> None:
         values["imagine s per 16-frame segment (1 ODE steps)"])
     bad = CliRunner().invoke(app, ["bench", "wm", "--preset", "huge"])
     assert bad.exit_code != 0 and "unknown preset" in bad.output
+
+
+def test_eva_runs_the_adapter_and_best_of_n_executes_the_highest_reward(tiny_world_model) -> None:
+    from eva_bench.idm.reward import executability
+
+    rng = np.random.default_rng(2)
+    first = _obs(rng)
+    chunks = {}
+    for name, folder in (("eva-norl", "wm"), ("eva", "eva")):
+        policy = make_policy(name, checkpoint=str(tiny_world_model / folder), options={"sample_steps": 2})
+        policy.reset("click_bell", "click the bell", seed=7)
+        policy.act(first)
+        chunks[name] = np.stack(policy.imagined)
+    assert not np.array_equal(chunks["eva"], chunks["eva-norl"])  # the adapter changes what is imagined
+
+    policy = make_policy("eva-norl", checkpoint=str(tiny_world_model / "wm"), options={"sample_steps": 2,
+                                                                                       "best_of": 3})
+    policy.reset("click_bell", "click the bell", seed=7)
+    policy.act(first)
+    history = np.repeat(first["observation"]["head_camera"]["rgb"][None], 1, 0)
+    rewards = []
+    for candidate in range(3):
+        frames = policy.pipeline.imagine(history, "click the bell", seed=7 * 10_007 * 3 + candidate, steps=2)
+        decoded = policy.scorer.decode(np.concatenate([history, frames]))
+        rewards.append((executability(decoded, policy.scorer.config).reward, frames))
+    best = max(rewards, key=lambda r: r[0])[1]
+    np.testing.assert_array_equal(np.stack(policy.imagined), best)
+    assert len({round(r, 9) for r, _ in rewards}) == 3  # the candidates differ
