@@ -168,3 +168,64 @@ def bench_world_model(idm_checkpoint: str, preset: str = "tiny", batch_size: int
     rows.append(("eva-norl s per segment (imagine + decode)", f"{1 / imagine_rate + 1 / decode_rate:.2f}"))
     rows.append(("peak RSS MB", f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}"))
     return rows
+
+
+def bench_grpo(idm_checkpoint: str, preset: str = "tiny", group_size: int = 8, sample_steps: int = 10,
+               train_timesteps: int = 9, threads: int = 1, repeat: int = 2) -> list[tuple[str, str]]:
+    """One Flow-GRPO iteration at 160x120 with random weights (the cost does not depend on training): `group_size`
+    SDE rollouts of one prompt, their autoencoder decoding and IDM reward, then one update over
+    `train_timesteps` stored transitions (forward, backward, AdamW on the LoRA adapter), each timed.
+
+    Args:
+        idm_checkpoint: The reward IDM.
+        preset: World-model preset.
+        group_size: Rollouts per prompt (G).
+        sample_steps: SDE steps per rollout.
+        train_timesteps: Trained transitions per rollout.
+        threads: Torch CPU threads.
+        repeat: Timed iterations (after one warm-up); the mean is reported.
+    """
+    import numpy as np
+    import torch
+
+    from eva_bench.align.config import GRPOConfig
+    from eva_bench.align.grpo import grpo_loss, sample_rollouts
+    from eva_bench.align.lora import add_lora
+    from eva_bench.align.rewards import SegmentReward
+    from eva_bench.idm.scoring import RewardScorer
+    from eva_bench.world_model.autoencoder import FrameAutoencoder
+    from eva_bench.world_model.model import VideoWorldModel
+    from eva_bench.world_model.pipeline import WorldModelPipeline
+    from eva_bench.world_model.text import InstructionEncoder
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    autoencoder = FrameAutoencoder()
+    model = add_lora(VideoWorldModel.from_preset(preset, latent_channels=autoencoder.config["latent_channels"]),
+                     rank=32, alpha=64)
+    pipeline = WorldModelPipeline(model, autoencoder, InstructionEncoder())
+    reward = SegmentReward("idm", RewardScorer.load(idm_checkpoint))
+    config = GRPOConfig(init=".", data=".", out=".", group_size=group_size, sample_steps=sample_steps,
+                        timestep_fraction=train_timesteps / sample_steps, inner_epochs=1)
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=config.lr)
+    history = np.random.default_rng(0).integers(0, 256, (4, 120, 160, 3), dtype=np.uint8)
+    times = []
+    for iteration in range(repeat + 1):
+        rollouts = sample_rollouts(model, pipeline, reward, config, [(history, "click the bell", None, iteration)])
+        started = time.perf_counter()
+        loss, _ = grpo_loss(model, model, rollouts, config)
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        if iteration:  # the first is a warm-up
+            times.append((rollouts.stats["sample_s"], rollouts.stats["reward_s"], time.perf_counter() - started))
+    sample_s, reward_s, update_s = np.mean(times, axis=0)
+    total = sample_s + reward_s + update_s
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return [("world model", f"preset {preset}, LoRA rank 32: {trainable:,} trainable parameters"),
+            ("torch threads", str(threads)),
+            (f"GRPO iteration s (G {group_size}, {sample_steps} SDE steps, {config.train_timesteps} trained)",
+             f"{total:.1f}"),
+            ("  sampling + autoencoder decoding s", f"{sample_s:.1f} ({sample_s / total:.0%})"),
+            ("  IDM reward s", f"{reward_s:.1f} ({reward_s / total:.0%})"),
+            ("  update s (loss forward, backward, AdamW)", f"{update_s:.1f} ({update_s / total:.0%})")]

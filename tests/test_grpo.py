@@ -89,7 +89,7 @@ def test_inner_epochs_rescore_the_stored_rollouts_and_resume_is_exact(toy, tmp_p
     train_grpo(_config(toy, tmp_path / "split", **settings), progress=False)
     logs = [(tmp_path / run / LOG_FILE).read_text().splitlines() for run in ("straight", "split")]
     columns = logs[0][0].split(",")
-    drop = [columns.index(c) for c in ("sample_s", "reward_s", "update_s")]
+    drop = [columns.index(c) for c in ("sample_s", "reward_s", "loss_forward_s")]
     same = [[",".join(v for i, v in enumerate(row.split(",")) if i not in drop) for row in log] for log in logs]
     assert same[0] == same[1] and len(same[0]) == 5
     second = dict(zip(columns, logs[0][2].split(","), strict=True))  # the cycle's second epoch: ratio moved
@@ -130,3 +130,17 @@ def test_train_grpo_command_with_the_idm_reward_logs_reward_components_and_detec
     assert 0 <= float(row["static"]) <= 1 and float(row["motion"]) >= 0 and row["frozen_gripper"] != ""
     bad = CliRunner().invoke(app, [*args[:-1], "--reward", "beauty"])
     assert bad.exit_code != 0 and "reward must be" in str(bad.exception or bad.output)
+
+
+def test_bench_grpo_reports_the_iteration_and_its_parts() -> None:
+    from typer.testing import CliRunner
+
+    from eva_bench.cli import app
+
+    run = CliRunner().invoke(app, ["bench", "grpo", "--group-size", "2", "--sample-steps", "2"])
+    assert run.exit_code == 0, run.output
+    values = {line[:60].strip(): line[60:].strip() for line in run.output.splitlines()}
+    total = float(values["GRPO iteration s (G 2, 2 SDE steps, 1 trained)"])
+    parts = [float(values[k].split()[0]) for k in ("sampling + autoencoder decoding s", "IDM reward s",
+                                                  "update s (loss forward, backward, AdamW)")]
+    assert total > 0 and abs(sum(parts) - total) < 0.3  # each part rounded to 0.1 s

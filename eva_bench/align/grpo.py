@@ -15,8 +15,8 @@ with mu_ref the step's mean with the adapter off (the SFT model: the reference p
 trains. Randomness is drawn from (seed, cycle, prompt), so a run resumed at a checkpoint (checkpoints fall on
 whole cycles) takes the same steps. Per step, `grpo_log.csv` records the reward (mean, std, components), the
 detectors, approx-KL, clip fraction, the share of zero-std groups and the seconds spent sampling, scoring and
-updating. The periodic evaluation samples held-out prompts with the ODE (noise off, fixed seeds), reports their
-mean reward and detectors, and writes a few rollout mp4s.
+in the loss's forward pass. The periodic evaluation samples held-out prompts with the ODE (noise off, fixed
+seeds), reports their mean reward and detectors, and writes a few rollout mp4s.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ from eva_bench.world_model.pipeline import WorldModelPipeline
 LOG_FILE = "grpo_log.csv"
 LOG_COLUMNS = ("step", "reward_mean", "reward_std", "zero_std_ratio", "static", "motion", "gripper_out_of_range",
                "frozen_gripper", "approx_kl", "clipfrac", "policy_loss", "kl_loss", "penalty", "jerk_huber",
-               "acc_huber", "vel_limit", "acc_limit", "sample_s", "reward_s", "update_s")
+               "acc_huber", "vel_limit", "acc_limit", "sample_s", "reward_s", "loss_forward_s")
 CAMERA = "head_camera"
 
 
@@ -147,49 +147,13 @@ class GRPOTraining(TrainTask):
         prompts = batch_indices(cycle, self.config.batch_size, len(self.prompts), self.config.seed)
         return {"step": torch.tensor(step), "prompts": torch.from_numpy(prompts)}
 
-    # ------------------------------------------------------------------ sampling
-    @torch.no_grad()
+    # ------------------------------------------------------------------ sampling, loss
     def sample(self, model: VideoWorldModel, prompts: list[int], cycle: int) -> Rollouts:
-        """Rollouts of `prompts` with the current weights (the SDE, the adapter on), scored, with advantages."""
-        config, pipeline = self.config, self.pipeline
-        started = time.perf_counter()
-        histories, texts, trajectories, frames, experts = [], [], [], [], []
-        for prompt in prompts:
-            history, instruction, expert = self.prompts.get(prompt)
-            latent = pipeline.history_latents(history, config.history_latents).repeat(config.group_size, 1, 1, 1, 1)
-            text = pipeline.encoder.encode([instruction] * config.group_size)
-            generator = torch.Generator().manual_seed(int(config.seed * 1_000_003 + cycle * 10_007 + prompt))
-            trajectory = generate_with_logprob(model, latent, config.segment_latents, text, config.sample_steps,
-                                               config.shift, config.noise_level, generator)
-            video = to_uint8(pipeline.autoencoder.decode(trajectory.final)).transpose(0, 1, 3, 4, 2)
-            histories.append(latent)
-            texts.append(text)
-            trajectories.append(trajectory)
-            frames.append((history, video))
-            experts.append(expert)
-        sampled = time.perf_counter()
-        scores = [self.reward(history, video, expert) for (history, video), expert in zip(frames, experts,
-                                                                                           strict=True)]
-        scored = time.perf_counter()
-        rewards = np.stack([s.reward for s in scores])  # (prompts, G)
-        centred = rewards - rewards.mean(axis=1, keepdims=True)
-        std = rewards.std(axis=1, keepdims=True) if config.advantage_std == "group" else rewards.std()
-        advantages = np.clip(centred / (std + 1e-4), -config.adv_clip, config.adv_clip)
-        trajectory = Trajectory(torch.cat([t.latents for t in trajectories]),
-                                torch.cat([t.log_probs for t in trajectories]), trajectories[0].sigmas)
-        stats = {"reward_mean": float(rewards.mean()), "reward_std": float(rewards.std()),
-                 "zero_std_ratio": float((rewards.std(axis=1) < 1e-6).mean()),
-                 "sample_s": sampled - started, "reward_s": scored - sampled}
-        for name in ("penalty", "jerk_huber", "acc_huber", "vel_limit", "acc_limit"):
-            if name in scores[0].components:
-                stats[name] = float(np.mean([s.components[name] for s in scores]))
-        detectors = [s.detector_means() for s in scores]
-        for name in detectors[0]:
-            stats[name] = float(np.mean([d[name] for d in detectors]))
-        return Rollouts(cycle, torch.cat(histories), torch.cat(texts), trajectory,
-                        torch.from_numpy(advantages.reshape(-1)).float(), scores, stats)
+        """Rollouts of `prompts` with the current weights, scored, with advantages (`sample_rollouts`)."""
+        seed = self.config.seed * 1_000_003 + cycle * 10_007
+        groups = [(*self.prompts.get(prompt), seed + prompt) for prompt in prompts]
+        return sample_rollouts(model, self.pipeline, self.reward, self.config, groups, cycle)
 
-    # ------------------------------------------------------------------ loss
     def loss(self, model: torch.nn.Module, batch: dict) -> torch.Tensor:
         config = self.config
         step = int(batch["step"])
@@ -197,39 +161,14 @@ class GRPOTraining(TrainTask):
         net = self.unwrap(model)
         if self.rollouts is None or self.rollouts.cycle != cycle:
             self.rollouts = self.sample(net, [int(p) for p in batch["prompts"]], cycle)
-        rollouts = self.rollouts
         started = time.perf_counter()
-        total = torch.zeros(())
-        kls, clipped, policy_losses, kl_losses = [], [], [], []
-        advantages = rollouts.advantages
-        for j in range(config.train_timesteps):
-            log_prob, mean, std = transition_log_prob(model, rollouts.history, rollouts.trajectory, j,
-                                                      rollouts.text, config.noise_level)
-            ratio = torch.exp(log_prob - rollouts.trajectory.log_probs[:, j])
-            unclipped = -advantages * ratio
-            bounded = -advantages * torch.clamp(ratio, 1 - config.clip_range, 1 + config.clip_range)
-            policy = torch.maximum(unclipped, bounded).mean()
-            kl = torch.zeros(())
-            if config.beta > 0:
-                with torch.no_grad():
-                    net.net.disable_adapters()
-                    _, reference, _ = transition_log_prob(net, rollouts.history, rollouts.trajectory, j,
-                                                          rollouts.text, config.noise_level)
-                    net.net.enable_adapters()
-                kl = ((mean - reference) ** 2).mean(dim=tuple(range(1, mean.ndim))).mean() / (2 * std**2)
-            total = total + (policy + config.beta * kl) / config.train_timesteps
-            with torch.no_grad():
-                kls.append(0.5 * float(((log_prob - rollouts.trajectory.log_probs[:, j]) ** 2).mean()))
-                clipped.append(float(((ratio - 1).abs() > config.clip_range).float().mean()))
-                policy_losses.append(float(policy))
-                kl_losses.append(float(kl))
+        total, diagnostics = grpo_loss(model, net, self.rollouts, config)
         if self.accelerator is None or self.accelerator.is_main_process:
             if self.last_step is None:  # a resumed run writes the rows after its checkpoint again
                 self.log.truncate(step)
-            self.log.append({"step": step + 1, **{k: f"{v:.6g}" for k, v in rollouts.stats.items()},
-                             "approx_kl": f"{np.mean(kls):.3e}", "clipfrac": f"{np.mean(clipped):.4f}",
-                             "policy_loss": f"{np.mean(policy_losses):.5g}", "kl_loss": f"{np.mean(kl_losses):.4g}",
-                             "update_s": f"{time.perf_counter() - started:.2f}"})
+            self.log.append({"step": step + 1, **{k: f"{v:.6g}" for k, v in self.rollouts.stats.items()},
+                             **{k: f"{v:.6g}" for k, v in diagnostics.items()},
+                             "loss_forward_s": f"{time.perf_counter() - started:.2f}"})
         self.last_step = step + 1
         return total
 
@@ -279,6 +218,76 @@ class GRPOTraining(TrainTask):
 
     def resume_key(self) -> dict:
         return {**self.split, "init": self.init.digest}
+
+
+@torch.no_grad()
+def sample_rollouts(model: VideoWorldModel, pipeline: WorldModelPipeline, reward: SegmentReward, config: GRPOConfig,
+                    groups: list[tuple[np.ndarray, str, np.ndarray | None, int]], cycle: int = 0) -> Rollouts:
+    """`config.group_size` SDE rollouts (the adapter as it is) of each prompt (history frames, instruction, the
+    expert's actions or None, seed), decoded, scored by `reward`, with their group advantages."""
+    started = time.perf_counter()
+    histories, texts, trajectories, videos = [], [], [], []
+    for history, instruction, _, seed in groups:
+        latent = pipeline.history_latents(history, config.history_latents).repeat(config.group_size, 1, 1, 1, 1)
+        text = pipeline.encoder.encode([instruction] * config.group_size)
+        trajectory = generate_with_logprob(model, latent, config.segment_latents, text, config.sample_steps,
+                                           config.shift, config.noise_level, torch.Generator().manual_seed(seed))
+        videos.append(to_uint8(pipeline.autoencoder.decode(trajectory.final)).transpose(0, 1, 3, 4, 2))
+        histories.append(latent)
+        texts.append(text)
+        trajectories.append(trajectory)
+    sampled = time.perf_counter()
+    scores = [reward(history, video, expert) for (history, _, expert, _), video in zip(groups, videos, strict=True)]
+    scored = time.perf_counter()
+    rewards = np.stack([s.reward for s in scores])  # (prompts, G)
+    centred = rewards - rewards.mean(axis=1, keepdims=True)
+    std = rewards.std(axis=1, keepdims=True) if config.advantage_std == "group" else rewards.std()
+    advantages = np.clip(centred / (std + 1e-4), -config.adv_clip, config.adv_clip)
+    trajectory = Trajectory(torch.cat([t.latents for t in trajectories]),
+                            torch.cat([t.log_probs for t in trajectories]), trajectories[0].sigmas)
+    stats = {"reward_mean": float(rewards.mean()), "reward_std": float(rewards.std()),
+             "zero_std_ratio": float((rewards.std(axis=1) < 1e-6).mean()),
+             "sample_s": sampled - started, "reward_s": scored - sampled}
+    for name in ("penalty", "jerk_huber", "acc_huber", "vel_limit", "acc_limit"):
+        if name in scores[0].components:
+            stats[name] = float(np.mean([s.components[name] for s in scores]))
+    detectors = [s.detector_means() for s in scores]
+    for name in detectors[0]:
+        stats[name] = float(np.mean([d[name] for d in detectors]))
+    return Rollouts(cycle, torch.cat(histories), torch.cat(texts), trajectory,
+                    torch.from_numpy(advantages.reshape(-1)).float(), scores, stats)
+
+
+def grpo_loss(model: torch.nn.Module, net: VideoWorldModel, rollouts: Rollouts,
+              config: GRPOConfig) -> tuple[torch.Tensor, dict]:
+    """Flow-GRPO's loss of stored rollouts under the current weights (module docstring), averaged over the
+    trained timesteps, and its diagnostics (approx-KL, clip fraction, both terms). `model` is what the trainer
+    prepared (maybe wrapped), `net` the model itself (its adapter is switched off for the reference)."""
+    total = torch.zeros(())
+    kls, clipped, policy_losses, kl_losses = [], [], [], []
+    advantages, old = rollouts.advantages, rollouts.trajectory.log_probs
+    for j in range(config.train_timesteps):
+        log_prob, mean, std = transition_log_prob(model, rollouts.history, rollouts.trajectory, j, rollouts.text,
+                                                  config.noise_level)
+        ratio = torch.exp(log_prob - old[:, j])
+        bounded = -advantages * torch.clamp(ratio, 1 - config.clip_range, 1 + config.clip_range)
+        policy = torch.maximum(-advantages * ratio, bounded).mean()
+        kl = torch.zeros(())
+        if config.beta > 0:
+            with torch.no_grad():
+                net.net.disable_adapters()
+                _, reference, _ = transition_log_prob(net, rollouts.history, rollouts.trajectory, j, rollouts.text,
+                                                      config.noise_level)
+                net.net.enable_adapters()
+            kl = ((mean - reference) ** 2).mean(dim=tuple(range(1, mean.ndim))).mean() / (2 * std**2)
+        total = total + (policy + config.beta * kl) / config.train_timesteps
+        with torch.no_grad():
+            kls.append(0.5 * float(((log_prob - old[:, j]) ** 2).mean()))
+            clipped.append(float(((ratio - 1).abs() > config.clip_range).float().mean()))
+            policy_losses.append(float(policy))
+            kl_losses.append(float(kl))
+    return total, {"approx_kl": float(np.mean(kls)), "clipfrac": float(np.mean(clipped)),
+                   "policy_loss": float(np.mean(policy_losses)), "kl_loss": float(np.mean(kl_losses))}
 
 
 def train_grpo(config: GRPOConfig, progress: bool = True, stop_after: int | None = None):

@@ -10,7 +10,8 @@ import typer
 from eva_bench import paths
 from eva_bench.cli.common import split_tasks
 
-app = typer.Typer(help="Measure performance on this machine (simulation, IDM, world model).", no_args_is_help=True)
+app = typer.Typer(help="Measure performance on this machine (simulation, IDM, world model, GRPO).",
+                  no_args_is_help=True)
 
 
 @app.command("sim")
@@ -65,3 +66,23 @@ def bench_wm(
     rows = measure(str(idm or paths.released_idm_dir()), preset, batch_size, sample_steps, threads=threads)
     for metric, value in rows:
         typer.echo(f"{metric:52s} {value}")
+
+
+@app.command("grpo")
+def bench_grpo(
+    preset: Annotated[str, typer.Option(help="World-model preset.")] = "tiny",
+    idm: Annotated[Path | None, typer.Option(help="Reward IDM (default: the released one).")] = None,
+    group_size: Annotated[int, typer.Option(min=2, help="Rollouts per prompt (G).")] = 8,
+    sample_steps: Annotated[int, typer.Option(min=1, help="SDE steps per rollout.")] = 10,
+    threads: Annotated[int, typer.Option(min=1, help="Torch CPU threads.")] = 1,
+) -> None:
+    """Seconds per Flow-GRPO iteration (one prompt, G rollouts) and the share of sampling, reward and update."""
+    from eva_bench.bench import bench_grpo as measure
+    from eva_bench.world_model.presets import PRESETS
+
+    if preset not in PRESETS:
+        raise typer.BadParameter(f"unknown preset; presets: {sorted(PRESETS)}", param_hint="--preset")
+    trained = max(1, int(sample_steps * 0.9))
+    for metric, value in measure(str(idm or paths.released_idm_dir()), preset, group_size, sample_steps, trained,
+                                 threads=threads):
+        typer.echo(f"{metric:60s} {value}")
