@@ -32,7 +32,7 @@ from eva_bench.align.config import GRPOConfig
 from eva_bench.align.lora import add_lora, save_lora
 from eva_bench.align.rewards import SegmentReward, SegmentScores
 from eva_bench.checkpoint import make_provenance, read_checkpoint
-from eva_bench.data.dataset import find_episodes, split_by_episode
+from eva_bench.data.dataset import training_split
 from eva_bench.data.episode import EpisodeFile
 from eva_bench.errors import UserError
 from eva_bench.training import TrainTask, fit
@@ -107,11 +107,7 @@ class GRPOTraining(TrainTask):
         config = self.config
         self.init = read_checkpoint(config.init, "world_model")
         self.pipeline = WorldModelPipeline.load(self.init.folder)
-        try:
-            paths = find_episodes(config.data, config.tasks)
-        except FileNotFoundError as error:
-            raise UserError(f"--data: {error}") from None
-        train, val = split_by_episode(paths, config.holdout, config.split_seed)
+        train, val = training_split(config.data, config.tasks, config.holdout, config.split_seed)
         frames = config.segment_latents * self.pipeline.group
         self.prompts = Prompts(train, self.pipeline.group, frames)
         self.val_prompts = Prompts(val, self.pipeline.group, frames) if val else None

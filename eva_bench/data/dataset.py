@@ -66,6 +66,26 @@ def split_by_episode(paths: Sequence[Path], holdout: float, seed: int = 0) -> tu
     return [p for i, p in enumerate(paths) if i not in held], [paths[i] for i in held]
 
 
+def training_split(data: str | os.PathLike, tasks: Sequence[str] | None, holdout: float,
+                   seed: int = 0) -> tuple[list[Path], list[Path]]:
+    """The (train, held-out) episode files of a training run's --data and --tasks (`find_episodes`, then
+    `split_by_episode`), shared by every trainer so all models hold out the same episodes.
+
+    Raises:
+        UserError: No such folder or task, or no training episode left.
+    """
+    from eva_bench.errors import UserError
+
+    try:
+        paths = find_episodes(data, tasks)
+    except FileNotFoundError as error:
+        raise UserError(f"--data: {error}") from None
+    train, held_out = split_by_episode(paths, holdout, seed)
+    if not train:
+        raise UserError(f"no training episode under {data} (holdout {holdout})")
+    return train, held_out
+
+
 def task_of(path: Path) -> str:
     """The task name of an episode file without a "task" attribute (RoboTwin's): the folder above `data/`
     (ours: <task>/data; RoboTwin: <task>/<config>/data), else the file's parent folder."""

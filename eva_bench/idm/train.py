@@ -35,8 +35,7 @@ import torch
 
 from eva_bench.checkpoint import make_provenance
 from eva_bench.data.batches import WindowBatches
-from eva_bench.data.dataset import FrameWindows, find_episodes, split_by_episode
-from eva_bench.errors import UserError
+from eva_bench.data.dataset import FrameWindows, training_split
 from eva_bench.idm.model import IDM
 from eva_bench.idm.train_config import TrainConfig
 from eva_bench.sim.cameras import view_digest
@@ -179,13 +178,7 @@ class IDMTraining(TrainTask):
 
     def setup(self) -> None:
         config = self.config
-        try:
-            paths = find_episodes(config.data, config.tasks)
-        except FileNotFoundError as error:
-            raise UserError(f"--data: {error}") from None
-        train_paths, val_paths = split_by_episode(paths, config.holdout, config.split_seed)
-        if not train_paths:
-            raise UserError(f"no training episode under {config.data} (holdout {config.holdout})")
+        train_paths, val_paths = training_split(config.data, config.tasks, config.holdout, config.split_seed)
         self.split = {"train": [str(p) for p in train_paths], "val": [str(p) for p in val_paths]}
         kwargs = config.model_kwargs()
         k, size = kwargs["context"], (kwargs["width"], kwargs["height"])

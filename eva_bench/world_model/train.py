@@ -23,7 +23,7 @@ import torch
 from tqdm import tqdm
 
 from eva_bench.checkpoint import make_provenance, read_checkpoint
-from eva_bench.data.dataset import find_episodes, split_by_episode
+from eva_bench.data.dataset import training_split
 from eva_bench.data.episode import EpisodeFile
 from eva_bench.errors import UserError
 from eva_bench.training import TrainTask, fit
@@ -63,18 +63,12 @@ class WorldModelTraining(TrainTask):
     # ------------------------------------------------------------------ data
     def setup(self) -> None:
         config = self.config
-        try:
-            paths = find_episodes(config.data, config.tasks)
-        except FileNotFoundError as error:
-            raise UserError(f"--data: {error}") from None
-        train_paths, val_paths = split_by_episode(paths, config.holdout, config.split_seed)
-        if not train_paths:
-            raise UserError(f"no training episode under {config.data} (holdout {config.holdout})")
+        train_paths, val_paths = training_split(config.data, config.tasks, config.holdout, config.split_seed)
         self.split = {"train": [str(p) for p in train_paths], "val": [str(p) for p in val_paths]}
         self.autoencoder_checkpoint = read_checkpoint(config.autoencoder, "autoencoder")
         self.autoencoder = FrameAutoencoder.load(self.autoencoder_checkpoint.folder).eval()
         cache = Path(config.latent_cache) if config.latent_cache else Path(config.out) / LATENTS_DIR
-        with tqdm(total=len(paths), desc="encoding latents", unit="ep", disable=None) as bar:
+        with tqdm(total=len(train_paths) + len(val_paths), desc="encoding latents", unit="ep", disable=None) as bar:
             def step(done, total):
                 bar.update(1)
 
