@@ -35,7 +35,7 @@ from eva_bench.checkpoint import make_provenance, read_checkpoint
 from eva_bench.data.dataset import training_split
 from eva_bench.data.episode import EpisodeFile
 from eva_bench.errors import UserError
-from eva_bench.training import TrainTask, fit
+from eva_bench.training import ConfiguredTask, fit
 from eva_bench.training.logs import CsvLog
 from eva_bench.training.sampling import batch_indices
 from eva_bench.world_model.autoencoder import to_uint8
@@ -87,7 +87,7 @@ class Rollouts:
     stats: dict
 
 
-class GRPOTraining(TrainTask):
+class GRPOTraining(ConfiguredTask):
     """Flow-GRPO's part of a training run (module docstring)."""
 
     kind = "lora"
@@ -95,12 +95,9 @@ class GRPOTraining(TrainTask):
     eval_columns = {"val_reward": ".4f", "val_static": ".3f", "val_motion": ".3f"}
 
     def __init__(self, config: GRPOConfig) -> None:
-        self.config = config
+        super().__init__(config)
         self.rollouts: Rollouts | None = None
         self.last_step: int | None = None  # the step of this process's latest loss (None: none yet)
-
-    def settings(self) -> dict:
-        return self.config.to_dict()
 
     # ------------------------------------------------------------------ data
     def setup(self) -> None:

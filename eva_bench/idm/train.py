@@ -40,7 +40,7 @@ from eva_bench.idm.model import IDM
 from eva_bench.idm.train_config import TrainConfig
 from eva_bench.sim.cameras import view_digest
 from eva_bench.sim.embodiment import JOINT_INDICES, PIPER_BIMANUAL
-from eva_bench.training import RESUMABLE, TrainTask, fit, warmup_cosine
+from eva_bench.training import RESUMABLE, ConfiguredTask, fit, warmup_cosine
 from eva_bench.training.sampling import batch_indices
 
 __all__ = [
@@ -158,7 +158,7 @@ def learning_rate(step: int, config: TrainConfig) -> float:
     return warmup_cosine(step, config.lr, config.warmup, config.steps)
 
 
-class IDMTraining(TrainTask):
+class IDMTraining(ConfiguredTask):
     """The IDM's part of a training run (`eva_bench.training.TrainTask`): episode windows, the L2 loss in
     normalized action units, held-out MAE / accuracy, the IDM checkpoint with its data provenance.
 
@@ -169,12 +169,6 @@ class IDMTraining(TrainTask):
     kind = "idm"
     resumable = ("eval_samples", "cache_mb")
     eval_columns = {"val_loss": ".5f", "val_mae": ".5f", "val_accuracy": ".4f"}
-
-    def __init__(self, config: TrainConfig) -> None:
-        self.config = config
-
-    def settings(self) -> dict:
-        return self.config.to_dict()
 
     def setup(self) -> None:
         config = self.config

@@ -29,7 +29,8 @@ from eva_bench.training.config import MIXED_PRECISIONS, RESUMABLE, TrainerConfig
 # line that reads their defaults) stay light.
 _LAZY = {
     "RunFolder": "run_folder", "settings_diff": "run_folder", "batch_indices": "sampling",
-    "shard_positions": "sampling", "warmup_cosine": "schedule", "TrainTask": "task", "FitResult": "trainer",
+    "shard_positions": "sampling", "warmup_cosine": "schedule", "TrainTask": "task", "ConfiguredTask": "task",
+    "FitResult": "trainer",
     "fit": "trainer", "run_settings": "trainer",
 }
 
@@ -41,6 +42,7 @@ def __getattr__(name: str):
 
 
 __all__ = [
-    "MIXED_PRECISIONS", "RESUMABLE", "FitResult", "RunFolder", "TrainTask", "TrainerConfig", "batch_indices", "fit",
+    "MIXED_PRECISIONS", "RESUMABLE", "ConfiguredTask", "FitResult", "RunFolder", "TrainTask", "TrainerConfig",
+    "batch_indices", "fit",
     "run_settings", "settings_diff", "shard_positions", "warmup_cosine",
 ]

@@ -112,3 +112,17 @@ class TrainTask(ABC):
     def unwrap(self, model: torch.nn.Module) -> torch.nn.Module:
         """The model itself, without accelerate's distributed / compile wrappers."""
         return self.accelerator.unwrap_model(model) if self.accelerator is not None else model
+
+
+class ConfiguredTask(TrainTask, ABC):
+    """A `TrainTask` whose settings are one config dataclass with `to_dict()` (every eva-bench model's).
+
+    Args:
+        config: The run's settings (trainer and model).
+    """
+
+    def __init__(self, config: Any) -> None:
+        self.config = config
+
+    def settings(self) -> dict:
+        return self.config.to_dict()

@@ -23,7 +23,7 @@ from eva_bench.checkpoint import make_provenance
 from eva_bench.data.batches import WindowBatches
 from eva_bench.data.dataset import FrameWindows, training_split
 from eva_bench.errors import UserError
-from eva_bench.training import TrainTask, fit
+from eva_bench.training import ConfiguredTask, fit
 from eva_bench.world_model.autoencoder import FrameAutoencoder, to_uint8
 from eva_bench.world_model.autoencoder_config import AutoencoderTrainConfig
 from eva_bench.world_model.image_metrics import psnr
@@ -86,7 +86,7 @@ def save_reconstructions(model: FrameAutoencoder, data: WindowBatches, path: Pat
     return path
 
 
-class AutoencoderTraining(TrainTask):
+class AutoencoderTraining(ConfiguredTask):
     """The autoencoder's part of a training run (`eva_bench.training.TrainTask`).
 
     Args:
@@ -96,12 +96,6 @@ class AutoencoderTraining(TrainTask):
     kind = "autoencoder"
     resumable = ("eval_samples", "cache_mb", "reward_idm", "reward_episodes")
     eval_columns = {"val_mse": ".5f", "val_psnr_db": ".2f"}
-
-    def __init__(self, config: AutoencoderTrainConfig) -> None:
-        self.config = config
-
-    def settings(self) -> dict:
-        return self.config.to_dict()
 
     def setup(self) -> None:
         config = self.config

@@ -26,7 +26,7 @@ from eva_bench.checkpoint import make_provenance, read_checkpoint
 from eva_bench.data.dataset import training_split
 from eva_bench.data.episode import EpisodeFile
 from eva_bench.errors import UserError
-from eva_bench.training import TrainTask, fit
+from eva_bench.training import ConfiguredTask, fit
 from eva_bench.world_model.autoencoder import FrameAutoencoder
 from eva_bench.world_model.flow import training_example
 from eva_bench.world_model.image_metrics import psnr, ssim
@@ -43,7 +43,7 @@ def _spread(count: int, samples: int) -> np.ndarray:
     return np.arange(count) if samples >= count else np.linspace(0, count - 1, samples).round().astype(np.int64)
 
 
-class WorldModelTraining(TrainTask):
+class WorldModelTraining(ConfiguredTask):
     """The world model's part of a training run (`eva_bench.training.TrainTask`).
 
     Args:
@@ -53,12 +53,6 @@ class WorldModelTraining(TrainTask):
     kind = "world_model"
     resumable = ("eval_clips", "eval_segments", "sample_steps", "reward_idm", "latent_cache")
     eval_columns = {"val_loss": ".5f", "val_psnr_db": ".2f", "val_reward": ".4f"}
-
-    def __init__(self, config: WorldModelTrainConfig) -> None:
-        self.config = config
-
-    def settings(self) -> dict:
-        return self.config.to_dict()
 
     # ------------------------------------------------------------------ data
     def setup(self) -> None:
