@@ -64,3 +64,14 @@ def test_wheel_install_runs_idm_oracle_with_a_stored_reward(tmp_path: Path) -> N
     assert set(json.loads(components)) >= {"penalty", "jerk_huber"}
     manifest = json.loads((Path(location[1]) / "checkpoint.json").read_text())
     assert digest == manifest["digest"] and str(env_dir) in reward_idm
+
+
+def test_every_package_of_the_source_tree_is_installed() -> None:
+    """pyproject lists packages explicitly: a new subpackage missing there imports in the checkout but not
+    from a wheel (caught once by the wheel test above, minutes later; this says it at once)."""
+    tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(init.parent.relative_to(ROOT).parts) for init in (ROOT / "eva_bench").rglob("__init__.py")
+             if "__pycache__" not in init.parts}
+    assert found - listed == set()
