@@ -2,7 +2,7 @@
 
 The reward of a rollout is the executability R of the frozen IDM's decoding of history + imagined frames (or,
 for tests and smoke runs, the toy "brightness"). R alone is blind to a motionless robot (a still video scores
-about 1: `../shared/reference/world-model.md`), so every rollout is also scored by detectors the reward does not
+about 1: docs/performance.md), so every rollout is also scored by detectors the reward does not
 see, computed on the same decoding:
 
 - **static**: the decoded arm joints move less than `static_threshold` rad (summed over the segment and the 12

@@ -1,7 +1,7 @@
 """`FrameAutoencoder`: the world model's video autoencoder (frames <-> latents), a diffusers `AutoencoderKL`.
 
 Wan2.1 compresses a video 4x in time and 8x in space into 16 latent channels with a causal 3-D VAE; on two CPU
-cores that VAE runs its conv3d at about 1 GFLOP/s (`../shared/reference/world-model.md`). This autoencoder gives
+cores that VAE runs its conv3d at about 1 GFLOP/s (docs/performance.md). This autoencoder gives
 the same compression at about a tenth of the cost: each group of `group` consecutive frames is stacked in the
 channels (3 x group) of a 2-D `AutoencoderKL`, so one latent (16, H/8, W/8) holds 4 frames, and the world
 model's 4-frame history is exactly one latent.

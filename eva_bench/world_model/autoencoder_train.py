@@ -9,7 +9,7 @@ Loss: squared error plus `l1_weight` x absolute error in [-1, 1] pixel units, of
 posterior mean plus noise (`latent_noise` x the batch's latent std). Held-out metrics: PSNR (dB) of the
 reconstructions, and at the end the reward round trip that gates an autoencoder for the world model: the IDM
 reward of reconstructed held-out videos beside that of the real videos (a blurry autoencoder decodes to
-near-mean, smooth actions and so can score *higher* than real video, `../shared/reference/world-model.md`).
+near-mean, smooth actions and so can score *higher* than real video, docs/performance.md).
 """
 
 from __future__ import annotations

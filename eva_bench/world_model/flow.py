@@ -81,7 +81,7 @@ def generate(model: torch.nn.Module, history: torch.Tensor, frames: int, text: t
 
 
 # ---------------------------------------------------------------------------------------------------- SDE (GRPO)
-# Flow-GRPO's sampler (paper section 4.2; ../shared/reference/anchors.md section 1.1, "sde"): the reverse-time
+# Flow-GRPO's sampler (paper section 4.2; Flow-GRPO's `sde_step_with_logprob`, "sde"): the reverse-time
 # SDE whose marginals match the flow's, so each step is Gaussian with a known mean and std and a sampled
 # trajectory can be re-scored exactly (the log-probability of a stored transition under changed weights).
 
