@@ -14,6 +14,13 @@ app = typer.Typer(help="Measure performance on this machine (simulation, IDM, wo
                   no_args_is_help=True)
 
 
+def _check_preset(preset: str) -> None:
+    from eva_bench.world_model.presets import PRESETS
+
+    if preset not in PRESETS:
+        raise typer.BadParameter(f"unknown preset; presets: {sorted(PRESETS)}", param_hint="--preset")
+
+
 @app.command("sim")
 def bench_sim(
     task: Annotated[str, typer.Option(help="Task whose scene is measured.")] = "click_bell",
@@ -59,10 +66,8 @@ def bench_wm(
     """World-model costs: seconds per SFT step, per imagined 16-frame segment and per IDM decoding of it (what
     `eva-norl` pays per segment), and the peak memory."""
     from eva_bench.bench import bench_world_model as measure
-    from eva_bench.world_model.presets import PRESETS
 
-    if preset not in PRESETS:
-        raise typer.BadParameter(f"unknown preset; presets: {sorted(PRESETS)}", param_hint="--preset")
+    _check_preset(preset)
     rows = measure(str(idm or paths.released_idm_dir()), preset, batch_size, sample_steps, threads=threads)
     for metric, value in rows:
         typer.echo(f"{metric:52s} {value}")
@@ -78,10 +83,8 @@ def bench_grpo(
 ) -> None:
     """Seconds per Flow-GRPO iteration (one prompt, G rollouts) and the share of sampling, reward and update."""
     from eva_bench.bench import bench_grpo as measure
-    from eva_bench.world_model.presets import PRESETS
 
-    if preset not in PRESETS:
-        raise typer.BadParameter(f"unknown preset; presets: {sorted(PRESETS)}", param_hint="--preset")
+    _check_preset(preset)
     trained = max(1, int(sample_steps * 0.9))
     for metric, value in measure(str(idm or paths.released_idm_dir()), preset, group_size, sample_steps, trained,
                                  threads=threads):
