@@ -18,7 +18,10 @@ class EvalConfig:
         db_path: Results database file.
         output_dir: Folder for per-episode videos and action logs.
         episodes: Episodes per task (RoboTwin's protocol, as in the paper: 20).
-        seed: Run seed: evaluation seeds start at 100000 * (1 + seed).
+        seed: Run seed: evaluation seeds start at 100000 * (1 + seed), validation seeds at
+            100000 * seed + 50000.
+        seed_split: "evaluation" (RoboTwin's seeds: report these) or "validation" (disjoint seeds for choosing
+            checkpoints, as `eva-bench compare` does, so the evaluation seeds stay unseen).
         workers: Parallel worker processes, each with its own scene and its own copy of the policy.
         checkpoint: Weights for learned policies (None: the policy's default, if it has one).
         policy_options: Settings of the policy's config dataclass, KEY -> value (strings are parsed to the
@@ -37,6 +40,7 @@ class EvalConfig:
     output_dir: Path
     episodes: int = 20
     seed: int = 0
+    seed_split: str = "evaluation"
     workers: int = 1
     checkpoint: str | None = None
     policy_options: dict = field(default_factory=dict)
@@ -47,12 +51,15 @@ class EvalConfig:
     def __post_init__(self) -> None:
         from eva_bench.idm.scoring import resolve_reward_idm
         from eva_bench.policy import POLICIES, policy_config
+        from eva_bench.store import SEED_SPLITS
         from eva_bench.task import TASKS
 
         if self.episodes < 1:
             raise ValueError(f"episodes must be >= 1, got {self.episodes}")
         if self.workers < 1:
             raise ValueError(f"workers must be >= 1, got {self.workers}")
+        if self.seed_split not in SEED_SPLITS:
+            raise ValueError(f"seed split must be one of {', '.join(SEED_SPLITS)}, got {self.seed_split!r}")
         if self.instruction_kind not in ("seen", "unseen"):
             raise ValueError(f"instruction kind must be 'seen' or 'unseen', got {self.instruction_kind!r}")
         for task in self.tasks:

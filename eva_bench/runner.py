@@ -33,7 +33,7 @@ from eva_bench.run_config import EvalConfig
 from eva_bench.sim.cameras import DEFAULT_RESOLUTION, camera_alias
 from eva_bench.sim.embodiment import CONTROL_DT, PIPER_BIMANUAL
 from eva_bench.sim.env import BimanualEnv
-from eva_bench.store import EpisodeRecord, ResultsStore, RunInfo, SeedCheck
+from eva_bench.store import SEED_SPLITS, EpisodeRecord, ResultsStore, RunInfo, SeedCheck
 from eva_bench.task import TASKS
 from eva_bench.workers import map_jobs, worker_env, worker_pool
 
@@ -43,9 +43,13 @@ VIDEO_CAMERA = "head_camera"
 MAX_CANDIDATES_PER_EPISODE = 10  # give up on a task whose expert fails this often
 
 
-def eval_seed_start(seed: int) -> int:
-    """First candidate evaluation seed for run seed `seed` (RoboTwin: 100000 * (1 + seed))."""
-    return 100000 * (1 + seed)
+def eval_seed_start(seed: int, split: str = "evaluation") -> int:
+    """First candidate seed of run seed `seed`: evaluation seeds start at 100000 * (1 + seed) (RoboTwin's),
+    validation seeds (for choosing checkpoints, `eva-bench compare`) at 100000 * seed + 50000, so that they
+    never meet the evaluation seeds nor the training seeds 0, 1, 2, ... of the demonstrations."""
+    if split not in SEED_SPLITS:
+        raise ValueError(f"seed split must be one of {', '.join(SEED_SPLITS)}, got {split!r}")
+    return 100000 * (1 + seed) if split == "evaluation" else 100000 * seed + 50000
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,7 @@ def evaluate(config: EvalConfig, progress: Progress | None = None) -> RunInfo:
                 checkpoint_digest=content_digest(config.checkpoint) if config.checkpoint else "",
                 checkpoint_info=_checkpoint_info(config.checkpoint),
                 seed=config.seed,
+                seed_split=config.seed_split,
                 episodes=config.episodes,
                 instruction_kind=config.instruction_kind,
                 tasks=list(config.tasks),
@@ -139,7 +144,7 @@ def _resolve_seeds(store: ResultsStore, pool, config: EvalConfig, task: str, pro
     stored = store.task_seeds(config.run_id, task)
     chosen, skipped = (list(stored[0]), stored[1]) if stored else ([], 0)
     checks = store.seed_checks(task, task_cls.version, embodiment)
-    start = eval_seed_start(config.seed)
+    start = eval_seed_start(config.seed, config.seed_split)
     candidate = (max(chosen) + 1) if chosen else start
     limit = start + MAX_CANDIDATES_PER_EPISODE * config.episodes
 

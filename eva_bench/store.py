@@ -22,11 +22,12 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION: int = 4
+SCHEMA_VERSION: int = 5
 APP_MARKER = "eva-bench"
+SEED_SPLITS = ("evaluation", "validation")  # the seed ranges of eva_bench.runner.eval_seed_start
 _SQLITE_HEADER = b"SQLite format 3\x00"
-_RUN_KEY_FIELDS = ("policy", "checkpoint", "checkpoint_digest", "seed", "instruction_kind", "embodiment",
-                   "policy_options", "reward_idm", "reward_idm_digest")
+_RUN_KEY_FIELDS = ("policy", "checkpoint", "checkpoint_digest", "seed", "seed_split", "instruction_kind",
+                   "embodiment", "policy_options", "reward_idm", "reward_idm_digest")
 # Added by schema 3 (older runs read as ''/{}): what makes a stored number traceable to the code and models.
 _V3_RUN_COLUMNS = (("checkpoint_digest", "TEXT NOT NULL DEFAULT ''"), ("reward_idm_digest", "TEXT NOT NULL DEFAULT ''"),
                    ("reward_config", "TEXT NOT NULL DEFAULT '{}'"), ("policy_config", "TEXT NOT NULL DEFAULT '{}'"),
@@ -43,7 +44,8 @@ _SCHEMA = (
         git_commit TEXT NOT NULL, created_at TEXT NOT NULL, reward_idm TEXT NOT NULL DEFAULT '',
         checkpoint_digest TEXT NOT NULL DEFAULT '', reward_idm_digest TEXT NOT NULL DEFAULT '',
         reward_config TEXT NOT NULL DEFAULT '{}', policy_config TEXT NOT NULL DEFAULT '{}',
-        task_versions TEXT NOT NULL DEFAULT '{}', checkpoint_info TEXT NOT NULL DEFAULT '{}')""",
+        task_versions TEXT NOT NULL DEFAULT '{}', checkpoint_info TEXT NOT NULL DEFAULT '{}',
+        seed_split TEXT NOT NULL DEFAULT 'evaluation')""",
     """CREATE TABLE IF NOT EXISTS episodes (id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, task TEXT NOT NULL,
         task_version INTEGER NOT NULL, episode INTEGER NOT NULL, seed INTEGER NOT NULL, instruction TEXT NOT NULL,
         success INTEGER NOT NULL, steps INTEGER NOT NULL, step_limit INTEGER NOT NULL, wall_time_s REAL NOT NULL,
@@ -93,6 +95,7 @@ class RunInfo:
     policy_config: dict = field(default_factory=dict)  # every field of the policy's config, defaults included
     task_versions: dict = field(default_factory=dict)  # task -> version the run's episodes were played at
     checkpoint_info: dict = field(default_factory=dict)  # an eva-bench checkpoint's kind, config and metrics
+    seed_split: str = "evaluation"  # which seeds: "evaluation" (RoboTwin's) or "validation" (`eva-bench compare`)
 
 
 @dataclass
@@ -160,6 +163,8 @@ def _migrate(conn: sqlite3.Connection, version: int) -> None:
                 conn.execute(f"ALTER TABLE runs ADD COLUMN {name} {kind}")
     if version < 4 and "policy_metrics" not in {r[1] for r in conn.execute("PRAGMA table_info(episodes)")}:
         conn.execute("ALTER TABLE episodes ADD COLUMN policy_metrics TEXT")  # v4: per-episode policy metrics
+    if version < 5 and "seed_split" not in columns:  # v5: validation seeds (`eva-bench compare`); older: evaluation
+        conn.execute("ALTER TABLE runs ADD COLUMN seed_split TEXT NOT NULL DEFAULT 'evaluation'")
     conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
 
 
@@ -291,13 +296,15 @@ class ResultsStore:
             union (stored first); its version, commit and creation time stay those of the first start.
 
         Raises:
-            RunMismatchError: The run id exists with a different policy, checkpoint (path or digest), seed,
-                instruction kind, embodiment, policy options or reward IDM (path or digest), or a task of the run
-                changed version since its episodes were played.
+            RunMismatchError: The run id exists with a different policy, checkpoint (path or digest), seed or
+                seed split, instruction kind, embodiment, policy options or reward IDM (path or digest), or a task
+                of the run changed version since its episodes were played.
             ValueError: `instruction_kind` is not "seen" or "unseen".
         """
         if info.instruction_kind not in ("seen", "unseen"):
             raise ValueError(f"instruction_kind must be 'seen' or 'unseen', got {info.instruction_kind!r}")
+        if info.seed_split not in SEED_SPLITS:
+            raise ValueError(f"seed_split must be one of {', '.join(SEED_SPLITS)}, got {info.seed_split!r}")
         requested = RunInfo(**{
             **asdict(info), "seed": int(info.seed), "episodes": int(info.episodes),
             "tasks": list(dict.fromkeys(info.tasks)), "created_at": info.created_at or _now(),

@@ -7,7 +7,9 @@ executes them. The next segment is conditioned on the real frames those actions 
 The executability gap (what the paper asks humans to rate, Table 1, measured here automatically): the imagined
 frames of a segment against the frames the simulator rendered while executing that segment's decoded actions
 from the same state, as PSNR and SSIM, averaged over an episode's segments and stored with it
-(`policy_metrics`). The imagined video is saved beside the executed one, frame-aligned with it.
+(`policy_metrics`), with the IDM reward of the executed segments' imagined frames (what GRPO maximises) and the
+reward-hacking detectors over them (`eva_bench.align.rewards`), which `eva-bench compare` ranks checkpoints on.
+The imagined video is saved beside the executed one, frame-aligned with it.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from eva_bench.align.rewards import GRIPPERS, SegmentReward
 from eva_bench.errors import UserError
-from eva_bench.idm.reward import executability
 from eva_bench.idm.scoring import RewardScorer, executable_actions
 from eva_bench.paths import released_idm_dir, released_world_model_dir
 from eva_bench.policy import Policy, PolicyConfig
@@ -85,6 +87,7 @@ class EVANoRLPolicy(Policy):
                             "given with --checkpoint")
         self.pipeline = WorldModelPipeline.load(self.checkpoint, config.autoencoder or None)
         self.scorer = RewardScorer.load(config.idm or released_idm_dir())
+        self.segment_reward = SegmentReward("idm", self.scorer)
         if self.scorer.source.resolution != self.pipeline.frame_size:
             log.warning("the IDM was trained on %s frames, the world model imagines %s ones: the IDM resizes them",
                         self.scorer.source.resolution, self.pipeline.frame_size)
@@ -107,6 +110,8 @@ class EVANoRLPolicy(Policy):
         self.aligned: list[np.ndarray] = []  # the imagined video, frame-aligned with the executed one
         self.gaps: list[tuple[float, float]] = []
         self.imagine_s: list[float] = []
+        self.scores: list = []  # `SegmentScores` of each executed segment's decoding
+        self.decoded: list[np.ndarray] = []  # the executed segments' decoded actions
 
     def observe(self, obs: dict) -> None:
         self.real.append(obs["observation"][CAMERA]["rgb"])
@@ -127,12 +132,13 @@ class EVANoRLPolicy(Policy):
                 shift=self.config.shift or None)
             # Row t >= 1 of a decoded video is the action that led to frame t: the imagined frames' actions.
             decoded = self.scorer.decode(np.concatenate([history, imagined]))
-            reward = executability(decoded[len(history) - 1:], self.scorer.config).reward \
-                if self.config.best_of > 1 else 0.0
-            if best is None or reward > best[0]:
-                best = (reward, imagined, decoded[len(history):])
-        _, imagined, decoded = best
+            scores = self.segment_reward.score_decoded(decoded[None, len(history) - 1:])
+            if best is None or scores.reward[0] > best[0].reward[0]:
+                best = (scores, imagined, decoded[len(history):])
+        scores, imagined, decoded = best
         self.imagine_s.append(time.perf_counter() - started)
+        self.scores.append(scores)
+        self.decoded.append(decoded[: self.execute_steps])
         self.imagined, self.segment_start = list(imagined), len(self.real)
         return executable_actions(decoded, self.config.binary_grippers)[: self.execute_steps]
 
@@ -151,8 +157,17 @@ class EVANoRLPolicy(Policy):
         if not self.gaps:
             return {}
         psnrs, ssims = zip(*self.gaps, strict=True)
+        scores = self.scores[: len(self.gaps)]
+        grippers = np.concatenate(self.decoded)[:, GRIPPERS]
         return {"segments": len(self.gaps), "gap_psnr_db": float(np.mean(psnrs)), "gap_ssim": float(np.mean(ssims)),
-                "imagine_s": float(np.mean(self.imagine_s))}
+                "imagine_s": float(np.mean(self.imagine_s)),
+                # what GRPO optimises, and the reward-hacking detectors (eva_bench.align.rewards), per segment
+                "imagined_reward": float(np.mean([s.reward[0] for s in scores])),
+                "motion": float(np.mean([s.motion[0] for s in scores])),
+                "static_share": float(np.mean([s.static[0] for s in scores])),
+                "gripper_out_of_range": float(np.mean([s.gripper_out_of_range[0] for s in scores])),
+                # grippers whose decoded command never changes by 0.1 in the episode (of 2)
+                "frozen_grippers": int((np.ptp(grippers, axis=0) < 0.1).sum())}
 
     def episode_videos(self) -> dict[str, list[np.ndarray]]:
         return {"imagined": self.aligned}

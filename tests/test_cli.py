@@ -249,7 +249,7 @@ def test_results_show_prints_the_run_settings(tmp_path: Path, populated_db: Path
     assert "- checkpoint: /ck/policy (digest abababababab)" in settings
     assert "- reward IDM: /ck/idm (digest cdcdcdcdcdcd), head_camera 160x120, P0 2592" in settings
     assert "commit c0ffee" in settings and "- task versions: all 2" in settings
-    assert "3 episodes per task, seed 0, unseen instructions, 3 task(s)" in settings
+    assert "3 episodes per task, seed 0 (evaluation seeds), unseen instructions, 3 task(s)" in settings
 
 
 def test_results_show_markdown(tmp_path: Path, populated_db: Path) -> None:

@@ -62,6 +62,10 @@ def test_eva_norl_returns_valid_deterministic_chunks_and_measures_the_gap(tiny_w
     second = policy.act(executed[-1])
     metrics = policy.episode_metrics()  # the second segment has executed nothing yet: one gap
     assert metrics["segments"] == 1 and np.isfinite(metrics["gap_psnr_db"]) and -1 <= metrics["gap_ssim"] <= 1
+    # the reward GRPO optimises and the hacking detectors, of the executed segment's own decoding
+    assert 0 <= metrics["imagined_reward"] <= 1 and metrics["motion"] >= 0
+    assert 0 <= metrics["static_share"] <= 1 and 0 <= metrics["gripper_out_of_range"] <= 1
+    assert metrics["frozen_grippers"] in (0, 1, 2)
     assert len(policy.episode_videos()["imagined"]) == 1 + 6  # frame-aligned with the executed video
 
     again = make_policy("eva-norl", checkpoint=str(tiny_world_model / "wm"), options=options)

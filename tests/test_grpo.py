@@ -10,7 +10,7 @@ import torch
 from test_idm import blob_episode
 
 from eva_bench.align.config import GRPOConfig
-from eva_bench.align.grpo import LOG_FILE, train_grpo
+from eva_bench.align.grpo import LOG_FILE, snapshots, train_grpo
 from eva_bench.align.lora import load_lora
 from eva_bench.checkpoint import CheckpointError, read_checkpoint
 from eva_bench.data.episode import write_episode
@@ -55,7 +55,7 @@ def _config(root, out, **overrides) -> GRPOConfig:
                 "reward_idm": "", "steps": 40, "lr": 1e-2, "warmup": 0, "group_size": 8, "sample_steps": 4,
                 "segment_latents": 2, "timestep_fraction": 1.0, "clip_range": 0.2, "beta": 0.0, "inner_epochs": 1,
                 "lora_rank": 4, "lora_alpha": 8, "eval_every": 40, "checkpoint_every": 40, "holdout": 0.34,
-                "val_prompts": 4, "videos": 1, "weight_decay": 0.0}
+                "val_prompts": 4, "videos": 1, "weight_decay": 0.0, "snapshot_every": 40}
     return GRPOConfig(**{**settings, **overrides})
 
 
@@ -79,6 +79,7 @@ def test_grpo_raises_a_toy_reward_and_saves_an_adapter(toy, tmp_path, monkeypatc
     assert adapter.provenance["base"]["digest"] == read_checkpoint(toy / "wm").digest
     assert adapter.weights_path.stat().st_size < 100_000  # the adapter only, not the base
     assert list((tmp_path / "run" / "videos").glob("*.mp4"))
+    assert [step for step, _ in snapshots(tmp_path / "run")] == [40]  # the last step is always kept
 
 
 def test_inner_epochs_rescore_the_stored_rollouts_and_resume_is_exact(toy, tmp_path, monkeypatch) -> None:
@@ -92,6 +93,7 @@ def test_inner_epochs_rescore_the_stored_rollouts_and_resume_is_exact(toy, tmp_p
     drop = [columns.index(c) for c in ("sample_s", "reward_s", "loss_forward_s")]
     same = [[",".join(v for i, v in enumerate(row.split(",")) if i not in drop) for row in log] for log in logs]
     assert same[0] == same[1] and len(same[0]) == 5
+    assert [step for step, _ in snapshots(tmp_path / "split")] == [4]
     second = dict(zip(columns, logs[0][2].split(","), strict=True))  # the cycle's second epoch: ratio moved
     assert float(second["approx_kl"]) > 0 and float(second["kl_loss"]) > 0
     straight, _ = load_lora(tmp_path / "straight")
@@ -103,6 +105,8 @@ def test_inner_epochs_rescore_the_stored_rollouts_and_resume_is_exact(toy, tmp_p
 def test_grpo_refuses_bad_settings_and_a_foreign_base(toy, tmp_path) -> None:
     with pytest.raises(UserError, match="multiple of inner_epochs"):
         _config(toy, tmp_path / "a", inner_epochs=4, checkpoint_every=6)
+    with pytest.raises(UserError, match="snapshot_every"):
+        _config(toy, tmp_path / "a", inner_epochs=2, checkpoint_every=4, snapshot_every=6)
     with pytest.raises(UserError, match="group_size"):
         _config(toy, tmp_path / "a", group_size=1)
     with pytest.raises(UserError, match="reward must be"):

@@ -102,6 +102,22 @@ def test_same_seed_same_results(tmp_path) -> None:
     assert all(success for *_, success, _steps, _instr in first)
     evaluate(config(tmp_path, policy="expert", tasks=tasks, episodes=2, run_id="c", seed=1))
     assert [r[2] for r in outcomes(tmp_path / "r.sqlite", "c")][0] == eval_seed_start(1)
+    evaluate(config(tmp_path, policy="expert", tasks=tasks[:1], episodes=1, run_id="v", seed_split="validation"))
+    validation = outcomes(tmp_path / "r.sqlite", "v")[0][2]
+    assert validation == eval_seed_start(0, "validation") == 50000  # neither training nor evaluation seeds
+
+
+def test_validation_seeds_never_meet_evaluation_or_training_seeds() -> None:
+    from eva_bench.runner import MAX_CANDIDATES_PER_EPISODE
+
+    span = MAX_CANDIDATES_PER_EPISODE * 1000  # every candidate of a 1000-episode task
+    for seed in range(4):
+        start = eval_seed_start(seed, "validation")
+        validation = set(range(start, start + span))
+        evaluation = {s for r in range(5) for s in range(eval_seed_start(r), eval_seed_start(r) + span)}
+        assert start >= 50000 and not validation & evaluation
+    with pytest.raises(ValueError, match="seed split"):
+        eval_seed_start(0, "test")
 
 
 @pytest.mark.slow

@@ -287,6 +287,25 @@ def test_schema_2_database_gains_the_provenance_columns(tmp_path: Path) -> None:
             "sha256:aa", "abc", {"digest": "sha256:bb", "resolution": [160, 120]}, {"lift": 3})
 
 
+def test_schema_4_database_reads_its_runs_as_evaluation_seeds(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite"
+    with ResultsStore(path) as store:
+        store.start_run(make_run())
+    conn = sqlite3.connect(path)  # turn it back into a schema-4 file
+    conn.execute("ALTER TABLE runs DROP COLUMN seed_split")
+    conn.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
+    conn.commit()
+    conn.close()
+    with ResultsStore(path) as store:
+        assert store.get_run("r1").seed_split == "evaluation"
+        with pytest.raises(RunMismatchError, match="seed_split"):
+            store.start_run(make_run(seed_split="validation"))
+        store.start_run(make_run(run_id="r2", seed_split="validation"))
+        assert store.get_run("r2").seed_split == "validation"
+        with pytest.raises(ValueError, match="seed_split"):
+            store.start_run(make_run(run_id="r3", seed_split="test"))
+
+
 def test_task_version_change_refuses_resume_but_new_tasks_join(tmp_path: Path) -> None:
     with ResultsStore(tmp_path / "db.sqlite") as store:
         store.start_run(make_run(task_versions={"lift": 1, "stack": 1}))

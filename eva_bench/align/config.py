@@ -54,6 +54,9 @@ class GRPOConfig(TrainerConfig):
         shift: The sampler's level shift (the SFT run's).
         static_threshold: Decoded joint motion (rad, summed over the segment and the arm joints) under which a
             rollout counts as a static robot while the prompt's expert moves more than twice as much.
+        snapshot_every: Steps between adapter snapshots kept in out/snapshots/step-NNNNN (a multiple of
+            checkpoint_every; the last step is always kept; 0: only the last), the checkpoints that
+            `eva-bench compare` ranks for early stopping.
         val_prompts: Validation prompts (held-out episodes) of the periodic evaluation (ODE rollouts).
         videos: Rollout mp4s written per evaluation (under out/videos).
         split_seed: Seed of the held-out split of the prompts' episodes.
@@ -68,6 +71,7 @@ class GRPOConfig(TrainerConfig):
     warmup: int = 5
     eval_every: int = 20
     checkpoint_every: int = 4
+    snapshot_every: int = 20
     max_grad_norm: float = 1.0
     tasks: list[str] | None = None
     reward: str = "idm"
@@ -109,6 +113,9 @@ class GRPOConfig(TrainerConfig):
         if self.inner_epochs < 1 or self.checkpoint_every % self.inner_epochs:
             raise UserError(f"checkpoint_every ({self.checkpoint_every}) must be a multiple of inner_epochs "
                             f"({self.inner_epochs}): a resumed run continues at a whole sampling cycle")
+        if self.snapshot_every < 0 or self.snapshot_every % self.checkpoint_every:
+            raise UserError(f"snapshot_every ({self.snapshot_every}) must be a multiple of checkpoint_every "
+                            f"({self.checkpoint_every}), or 0")
         if min(self.clip_range, self.adv_clip, self.lora_rank, self.lora_alpha) <= 0 or self.beta < 0:
             raise UserError("clip_range, adv_clip, lora_rank and lora_alpha must be > 0, beta >= 0")
         if self.grad_accum != 1:

@@ -91,7 +91,7 @@ class GRPOTraining(ConfiguredTask):
     """Flow-GRPO's part of a training run (module docstring)."""
 
     kind = "lora"
-    resumable = ("val_prompts", "videos", "reward_idm")
+    resumable = ("val_prompts", "videos", "reward_idm", "snapshot_every")
     eval_columns = {"val_reward": ".4f", "val_static": ".3f", "val_motion": ".3f"}
 
     def __init__(self, config: GRPOConfig) -> None:
@@ -208,9 +208,26 @@ class GRPOTraining(ConfiguredTask):
                                            "train_episodes": len(self.split["train"])}, step=step,
                                      reward={"kind": config.reward, "idm": config.reward_idm})
         save_lora(model, folder, self.init, provenance)
+        if step == config.steps or (config.snapshot_every and step % config.snapshot_every == 0):
+            save_lora(model, snapshot_dir(config.out, step), self.init, provenance)
 
     def resume_key(self) -> dict:
         return {**self.split, "init": self.init.digest}
+
+
+SNAPSHOTS_DIR = "snapshots"
+
+
+def snapshot_dir(out: str | Path, step: int) -> Path:
+    """The adapter snapshot of `step` in GRPO run folder `out` (GRPOConfig.snapshot_every)."""
+    return Path(out) / SNAPSHOTS_DIR / f"step-{step:05d}"
+
+
+def snapshots(out: str | Path) -> list[tuple[int, Path]]:
+    """Every adapter snapshot of a GRPO run folder, (step, folder) by step."""
+    found = [(int(p.name.split("-")[1]), p) for p in (Path(out) / SNAPSHOTS_DIR).glob("step-*")
+             if p.name.split("-")[1].isdigit() and (p / "checkpoint.json").is_file()]
+    return sorted(found)
 
 
 @torch.no_grad()

@@ -62,19 +62,25 @@ class SegmentReward:
     def __call__(self, history: np.ndarray, imagined: np.ndarray, expert: np.ndarray | None = None) -> SegmentScores:
         """Scores of rollouts `imagined` (G, F, H, W, 3) uint8 after `history` (Hh, H, W, 3) uint8; `expert`:
         the recorded actions (F + 1, 14) from the last history frame on, for the detectors."""
+        decoded = None if self.scorer is None else np.stack(
+            [self.scorer.decode(np.concatenate([history, video]))[len(history) - 1:] for video in imagined])
+        if self.kind == "idm":
+            return self.score_decoded(decoded, expert)
+        scores = SegmentScores(reward=imagined.reshape(len(imagined), -1).mean(1) / 255.0)
+        if decoded is not None:
+            self._detect(scores, decoded, expert)
+        return scores
+
+    def score_decoded(self, decoded: np.ndarray, expert: np.ndarray | None = None) -> SegmentScores:
+        """The idm reward and the detectors of already decoded rollouts (G, F + 1, 14): the IDM's actions from
+        the last history frame on (what a policy that decodes anyway passes, saving a second decoding)."""
         from eva_bench.idm.reward import executability
 
-        decoded = [] if self.scorer is None else [
-            self.scorer.decode(np.concatenate([history, video]))[len(history) - 1:] for video in imagined]
-        if self.kind == "brightness":
-            scores = SegmentScores(reward=imagined.reshape(len(imagined), -1).mean(1) / 255.0)
-        else:
-            breakdowns = [executability(actions, self.scorer.config) for actions in decoded]
-            components = {k: np.array([b.to_dict()[k] for b in breakdowns], np.float64)
-                          for k in ("vel_limit", "acc_limit", "acc_huber", "jerk_huber", "penalty")}
-            scores = SegmentScores(reward=np.array([b.reward for b in breakdowns]), components=components)
-        if decoded:
-            self._detect(scores, np.stack(decoded), expert)
+        breakdowns = [executability(actions, self.scorer.config) for actions in decoded]
+        components = {k: np.array([b.to_dict()[k] for b in breakdowns], np.float64)
+                      for k in ("vel_limit", "acc_limit", "acc_huber", "jerk_huber", "penalty")}
+        scores = SegmentScores(reward=np.array([b.reward for b in breakdowns]), components=components)
+        self._detect(scores, np.asarray(decoded), expert)
         return scores
 
     def _detect(self, scores: SegmentScores, decoded: np.ndarray, expert: np.ndarray | None) -> None:

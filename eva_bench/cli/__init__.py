@@ -1,10 +1,10 @@
 """The `eva-bench` command line: parses, calls library functions, prints. No logic of its own.
 
 One module per command group (`tasks`, `policies`, `results`, `report`, `bench`, `train`, `reward`), one for
-the top-level `run` / `collect`, one for `imagine`; `common` holds what they share. Every failure the user can
-cause (unknown task or policy, bad flag values, an unreadable database, a run id resumed with other settings)
-ends with a one-line `error:` message and exit status 2; nothing is written then. Modules import heavy
-libraries (SAPIEN, torch) inside the commands, so `eva-bench --help` stays fast.
+the top-level `run` / `collect`, one each for `imagine` and `compare`; `common` holds what they share. Every
+failure the user can cause (unknown task or policy, bad flag values, an unreadable database, a run id resumed
+with other settings) ends with a one-line `error:` message and exit status 2; nothing is written then. Modules
+import heavy libraries (SAPIEN, torch) inside the commands, so `eva-bench --help` stays fast.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sys
 
 import typer
 
-from eva_bench.cli import bench, imagine, policies, report, results, reward, run, tasks, train
+from eva_bench.cli import bench, compare, imagine, policies, report, results, reward, run, tasks, train
 from eva_bench.errors import ProtocolError, RenderingUnavailableError, UserError
 
 app = typer.Typer(
@@ -27,6 +27,7 @@ app = typer.Typer(
 app.command()(run.run)
 app.command()(run.collect)
 app.command()(imagine.imagine)
+app.command()(compare.compare)
 for _module, _name in ((tasks, "tasks"), (policies, "policies"), (results, "results"), (bench, "bench"),
                        (report, "report"), (train, "train"), (reward, "reward")):
     app.add_typer(_module.app, name=_name)

@@ -57,8 +57,8 @@ class ProgressBars:
             bar = self.bars[stage] = tqdm(total=total, desc=stage, unit=unit, leave=stage == "episodes",
                                           file=sys.stderr)
         bar.update(done - bar.n)
-        if done >= total:
-            bar.close()
+        if done >= total:  # a later run's stage of the same name (`eva-bench compare`) gets a new bar
+            self.bars.pop(stage).close()
 
     def __enter__(self) -> ProgressBars:
         return self

@@ -269,6 +269,8 @@ def train_grpo_command(
     eval_every: Annotated[int, typer.Option(min=1, help=_g_help("eval_every"))] = _g_default("eval_every"),
     checkpoint_every: Annotated[int, typer.Option(min=1, help=_g_help("checkpoint_every"))] = _g_default(
         "checkpoint_every"),
+    snapshot_every: Annotated[int, typer.Option(min=0, help=_g_help("snapshot_every"))] = _g_default(
+        "snapshot_every"),
     val_prompts: Annotated[int, typer.Option(min=1, help=_g_help("val_prompts"))] = _g_default("val_prompts"),
     seed: Annotated[int, typer.Option(help=_g_help("seed"))] = _g_default("seed"),
     threads: Annotated[int, typer.Option(min=0, help=_g_help("threads"))] = _g_default("threads"),
@@ -277,8 +279,8 @@ def train_grpo_command(
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
     """Align an SFT world model with Flow-GRPO on the IDM reward (LoRA adapter; resumable: run again with the
-    same --out). The adapter lands in OUT/model; per-step reward, detectors, KL and timings in
-    OUT/grpo_log.csv."""
+    same --out). The adapter lands in OUT/model, snapshots in OUT/snapshots (rank them with `eva-bench compare
+    OUT`); per-step reward, detectors, KL and timings in OUT/grpo_log.csv."""
     from eva_bench.align.grpo import LOG_FILE, train_grpo
 
     if not data.exists():
@@ -289,7 +291,8 @@ def train_grpo_command(
         sample_steps=sample_steps, noise_level=noise_level, timestep_fraction=timestep_fraction,
         clip_range=clip_range, adv_clip=adv_clip, beta=beta, advantage_std=advantage_std, inner_epochs=inner_epochs,
         lora_rank=lora_rank, lora_alpha=lora_alpha, eval_every=eval_every, checkpoint_every=checkpoint_every,
-        val_prompts=val_prompts, seed=seed, threads=threads, device=device, mixed_precision=mixed_precision,
+        snapshot_every=snapshot_every, val_prompts=val_prompts, seed=seed, threads=threads, device=device,
+        mixed_precision=mixed_precision,
     )
     result = train_grpo(config, progress=progress)
     if not result.main_process:

@@ -74,7 +74,8 @@ def run_settings(info: RunInfo) -> str:
         f"- policy: {info.policy}" + (f", config {json.dumps(config, sort_keys=True)}" if config else ""),
         f"- checkpoint: {info.checkpoint or 'none'}{short(info.checkpoint_digest)}",
         f"- reward IDM: {reward_line}",
-        f"- protocol: {info.episodes} episodes per task, seed {info.seed}, {info.instruction_kind} instructions, "
+        f"- protocol: {info.episodes} episodes per task, seed {info.seed} ({info.seed_split} seeds), "
+        f"{info.instruction_kind} instructions, "
         f"{len(info.tasks)} task(s)",
         f"- code: eva-bench {info.eva_bench_version or 'unknown'}, commit {info.git_commit or 'unknown (not recorded)'}"
         f", embodiment {info.embodiment}",
