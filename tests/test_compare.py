@@ -9,10 +9,17 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from eva_bench.compare import CompareConfig, candidates, run_comparison
+from eva_bench.compare import CompareConfig, candidates
 from eva_bench.errors import UserError
-from eva_bench.report.compare import (Entry, comparison_markdown, comparison_plot, comparison_table, mean_ci,
-                                      paired_difference, recommend)
+from eva_bench.report.compare import (
+    Entry,
+    comparison_markdown,
+    comparison_plot,
+    comparison_table,
+    mean_ci,
+    paired_difference,
+    recommend,
+)
 from eva_bench.store import EpisodeRecord, ResultsStore, RunInfo
 
 TASKS = ("lift", "stack")
