@@ -132,6 +132,9 @@ def test_train_grpo_command_with_the_idm_reward_logs_reward_components_and_detec
     row = dict(zip(*(line.split(",") for line in (out / LOG_FILE).read_text().splitlines()[:2]), strict=True))
     assert 0 < float(row["reward_mean"]) <= 1 and float(row["penalty"]) >= 0
     assert 0 <= float(row["static"]) <= 1 and float(row["motion"]) >= 0 and row["frozen_gripper"] != ""
+    curve = CliRunner().invoke(app, ["report", "grpo", "--run", str(out), "--out", str(tmp_path / "fig")])
+    assert curve.exit_code == 0, curve.output  # Figure S3 from a real run's logs
+    assert "2 GRPO steps" in (tmp_path / "fig" / "grpo_curve.md").read_text()
     bad = CliRunner().invoke(app, [*args[:-1], "--reward", "beauty"])
     assert bad.exit_code != 0 and "reward must be" in str(bad.exception or bad.output)
 

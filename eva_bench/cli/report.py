@@ -24,11 +24,49 @@ def report_idm(
 ) -> None:
     """Table 4 (per-task IDM-oracle success) and Table S2 (pooling ablation) as markdown and CSV."""
     from eva_bench.report.idm import write_idm_report
+
+    with _open(db) as store:
+        for written in write_idm_report(store, run_id, ablation_run or [], out):
+            typer.echo(str(written))
+
+
+@app.command("reward")
+def report_reward(
+    run_id: Annotated[list[str], typer.Option(help="Runs whose episodes stored a reward; repeatable (pooled).")],
+    out: Annotated[Path, typer.Option(help="Folder for the table and the figure.")] = Path("results"),
+    bootstrap: Annotated[int, typer.Option(min=100, help="Bootstrap resamples of each AUROC interval.")] = 2000,
+    db: DbOption = None,
+) -> None:
+    """Figure S1(b): the IDM reward of successful vs. failed episodes per task and pooled (box plots), with the
+    AUROC of the reward as a success predictor (reward_success.md/.csv/.png)."""
+    from eva_bench.report.reward import write_reward_report
+
+    with _open(db) as store:
+        for run in run_id:
+            if store.get_run(run) is None:
+                raise UserError(f"no run {run!r} in {store.path}")
+        for written in write_reward_report(store, list(run_id), out, bootstrap):
+            typer.echo(str(written))
+
+
+@app.command("grpo")
+def report_grpo(
+    run: Annotated[Path, typer.Option(help="A run folder of `eva-bench train grpo`.")],
+    out: Annotated[Path, typer.Option(help="Folder for the figure and its summary.")] = Path("results"),
+    window: Annotated[int, typer.Option(min=1, help="Steps of the moving average.")] = 10,
+) -> None:
+    """Figure S3: the GRPO reward curve (rollouts per step, held-out prompts per evaluation, static share)."""
+    from eva_bench.report.grpo import write_grpo_report
+
+    for written in write_grpo_report(run, out, window):
+        typer.echo(str(written))
+
+
+def _open(db):
+    """The results database for reading (a missing file is an error, not a new empty database)."""
     from eva_bench.store import ResultsStore
 
     path = db_path(db)
     if not path.is_file():
         raise UserError(f"no results database at {path}")
-    with ResultsStore(path, create=False) as store:
-        for written in write_idm_report(store, run_id, ablation_run or [], out):
-            typer.echo(str(written))
+    return ResultsStore(path, create=False)
