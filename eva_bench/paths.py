@@ -14,6 +14,7 @@ OUTPUT_ENV = "EVA_BENCH_OUTPUT"
 IDM_ENV = "EVA_BENCH_IDM"
 WORLD_MODEL_ENV = "EVA_BENCH_WM"
 EVA_ENV = "EVA_BENCH_EVA"
+ACT_ENV = "EVA_BENCH_ACT"  # the act policy's checkpoint when --checkpoint is not given (none is released)
 
 
 def cache_dir() -> Path:

@@ -17,3 +17,5 @@ register_builtin("eva-norl", "eva_norl:EVANoRLPolicy",
                  "EVA without RL: the SFT world model imagines each segment, the IDM decodes it (paper Table 2).")
 register_builtin("eva", "eva:EVAPolicy",
                  "EVA: the world model aligned by Flow-GRPO on the IDM reward, decoded by the IDM (paper Table 2).")
+register_builtin("act", "act.policy:ACTPolicy",
+                 "ACT (action chunking with transformers, temporal aggregation), trained in the harness (Table 2).")

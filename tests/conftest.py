@@ -86,3 +86,16 @@ def tiny_world_model(tmp_path_factory):
                 parameter.normal_(0, 0.5)
     save_lora(aligned, root / "eva", base)
     return root
+
+
+@pytest.fixture(scope="session")
+def tiny_act(tmp_path_factory):
+    """An untrained ACT of click_bell at 64x48 (the policy contract's; its plumbing, not its quality)."""
+    import torch
+    from eva_bench.policies.act.model import ACT
+
+    torch.manual_seed(0)
+    folder = tmp_path_factory.mktemp("tiny_act") / "act"
+    ACT(width=64, height=48, chunk=5, hidden=32, ff=64, heads=2, enc_layers=1, vae_layers=1, latent_dim=4,
+        stem_channels=8, stages=[[16, 1, 2], [16, 1, 2]]).save(folder, provenance={"data": {"tasks": ["click_bell"]}})
+    return folder

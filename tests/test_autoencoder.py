@@ -110,6 +110,28 @@ def test_reward_round_trip_scores_real_and_reconstructed_videos(blob_videos, tmp
     assert result["reward_abs_diff"] >= abs(result["reward_real"] - result["reward_reconstructed"]) - 1e-9
 
 
+def test_fine_tuning_on_two_group_windows_with_the_temporal_loss_starts_from_init(blob_videos, tmp_path) -> None:
+    from eva_bench.world_model.autoencoder_train import AutoencoderTraining
+
+    train_autoencoder(_config(blob_videos, tmp_path / "a", steps=4, eval_every=4, checkpoint_every=4), progress=False)
+    tuned = _config(blob_videos, tmp_path / "b", steps=1, eval_every=1, checkpoint_every=1, lr=1e-12,
+                    window_groups=2, temporal_weight=1.0, init=str(tmp_path / "a"))
+    task = AutoencoderTraining(tuned)
+    task.setup()
+    frames, _ = task.train_data.batch([0, 1])
+    assert frames.shape[1] == 8  # two groups per sample: the seam between them is in the loss
+    train_autoencoder(tuned, progress=False)
+    first, second = FrameAutoencoder.load(tmp_path / "a"), FrameAutoencoder.load(tmp_path / "b")
+    for (name, a), b in zip(first.net.state_dict().items(), second.net.state_dict().values(), strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=1e-6, msg=name)  # lr 1e-12: the init's weights
+    other = _config(blob_videos, tmp_path / "c", steps=1, model={"block_channels": [8, 8, 16]},
+                    init=str(tmp_path / "a"))
+    with pytest.raises(UserError, match="--init"):
+        train_autoencoder(other, progress=False)
+    with pytest.raises(UserError, match="window_groups"):
+        _config(blob_videos, tmp_path / "d", window_groups=0)
+
+
 def test_unknown_model_settings_and_missing_data_are_user_errors(tmp_path) -> None:
     with pytest.raises(UserError, match="unknown autoencoder settings"):
         _config(tmp_path, tmp_path / "out", model={"width": 64})

@@ -19,9 +19,10 @@ from eva_bench.task import TASKS
 
 
 @pytest.mark.parametrize("name", POLICIES.names())
-def test_policy_contract(name, tiny_world_model, monkeypatch) -> None:
+def test_policy_contract(name, tiny_world_model, tiny_act, monkeypatch) -> None:
     monkeypatch.setenv("EVA_BENCH_WM", str(tiny_world_model / "wm"))  # no world model is released yet
     monkeypatch.setenv("EVA_BENCH_EVA", str(tiny_world_model / "eva"))
+    monkeypatch.setenv("EVA_BENCH_ACT", str(tiny_act))  # nor an ACT
     policy = make_policy(name)
     requests = policy.camera_requests()
     env = BimanualEnv(cameras=requests)
@@ -91,7 +92,7 @@ def test_listing_policies_imports_no_policy_module() -> None:
             "print([n for n in POLICIES.names() if not POLICIES.summary(n)], len(POLICIES.names())); "
             "print(sorted(m for m in sys.modules if m.startswith('eva_bench.policies.') or m in ('torch', 'sapien')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
-    assert out[0] == "[] 6"  # every built-in listed with its summary ...
+    assert out[0] == "[] 7"  # every built-in listed with its summary ...
     assert out[1] == "[]"  # ... and none of their modules (nor torch, nor SAPIEN) imported
 
 

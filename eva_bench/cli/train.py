@@ -1,5 +1,5 @@
-"""`eva-bench train ...`: train models (the IDM, the video autoencoder, the world model, its GRPO adapter) on
-the shared trainer."""
+"""`eva-bench train ...`: train models (the IDM, the video autoencoder, the world model, its GRPO adapter, the
+ACT baseline) on the shared trainer."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from eva_bench.cli.common import split_task_option
 from eva_bench.configs import field_default, field_docs
 from eva_bench.errors import UserError
 from eva_bench.idm.train_config import TrainConfig
+from eva_bench.policies.act.config import ACTTrainConfig
 from eva_bench.world_model.autoencoder_config import AutoencoderTrainConfig
 from eva_bench.world_model.train_config import WorldModelTrainConfig
 
@@ -135,6 +136,11 @@ def train_vae(
     reward_idm: Annotated[str | None, typer.Option(help=_ae_help("reward_idm"))] = None,
     reward_episodes: Annotated[int, typer.Option(min=0, help=_ae_help("reward_episodes"))] = _ae_default(
         "reward_episodes"),
+    window_groups: Annotated[int, typer.Option(min=1, help=_ae_help("window_groups"))] = _ae_default(
+        "window_groups"),
+    temporal_weight: Annotated[float, typer.Option(min=0.0, help=_ae_help("temporal_weight"))] = _ae_default(
+        "temporal_weight"),
+    init: Annotated[Path | None, typer.Option(help=_ae_help("init"))] = None,
     threads: Annotated[int, typer.Option(min=0, help=_ae_help("threads"))] = _ae_default("threads"),
     cache_mb: Annotated[int, typer.Option(min=0, help=_ae_help("cache_mb"))] = _ae_default("cache_mb"),
     device: Annotated[str, typer.Option(help=_ae_help("device"))] = _ae_default("device"),
@@ -158,7 +164,8 @@ def train_vae(
         model={"block_channels": channels, "latent_channels": latent_channels, "latent_noise": latent_noise},
         tasks=split_task_option(tasks), holdout=holdout, seed=seed, eval_every=eval_every,
         checkpoint_every=checkpoint_every, reward_idm=reward_idm, reward_episodes=reward_episodes, threads=threads,
-        cache_mb=cache_mb, device=device, mixed_precision=mixed_precision,
+        cache_mb=cache_mb, device=device, mixed_precision=mixed_precision, window_groups=window_groups,
+        temporal_weight=temporal_weight, init=str(init) if init else "",
     )
     result = train_autoencoder(config, progress=progress)
     if not result.main_process:
@@ -300,3 +307,63 @@ def train_grpo_command(
     typer.echo(f"step {result.step}/{config.steps} -> {result.out} (per-step log: {result.out / LOG_FILE})")
     if result.metrics:
         typer.echo(f"held-out prompts: reward {result.metrics['val_reward']:.4f} (ODE rollouts)")
+
+
+def _a_help(name: str) -> str:
+    return _help(name, ACTTrainConfig)
+
+
+def _a_default(name: str):
+    return _default(name, ACTTrainConfig)
+
+
+@app.command("act")
+def train_act_command(
+    data: Annotated[Path, typer.Option(help=_a_help("data"))],
+    out: Annotated[Path, typer.Option(help=_a_help("out"))],
+    tasks: Annotated[str | None, typer.Option(help="Comma-separated. " + _a_help("tasks"))] = None,
+    preset: Annotated[str, typer.Option(help=_a_help("preset"))] = _a_default("preset"),
+    multi_task: Annotated[bool, typer.Option(help=_a_help("multi_task"))] = False,
+    steps: Annotated[int, typer.Option(min=0, help="Optimizer steps (0: the preset's).")] = 0,
+    batch_size: Annotated[int, typer.Option(min=0, help="Samples per step (0: the preset's).")] = 0,
+    lr: Annotated[float, typer.Option(min=0, help="Peak learning rate (0: the preset's).")] = 0.0,
+    warmup: Annotated[int, typer.Option(min=0, help=_help("warmup", ACTTrainConfig))] = _a_default("warmup"),
+    kl_weight: Annotated[float | None, typer.Option(help=_a_help("kl_weight") + " Default: the preset's.")] = None,
+    chunk: Annotated[int | None, typer.Option(min=1, help="Actions per chunk (default: the preset's, 50).")] = None,
+    resnet_weights: Annotated[Path | None, typer.Option(help=_a_help("resnet_weights"))] = None,
+    holdout: Annotated[float, typer.Option(help=_a_help("holdout"))] = _a_default("holdout"),
+    seed: Annotated[int, typer.Option(help=_a_help("seed"))] = _a_default("seed"),
+    eval_every: Annotated[int, typer.Option(min=1, help=_a_help("eval_every"))] = _a_default("eval_every"),
+    checkpoint_every: Annotated[int, typer.Option(min=1, help=_a_help("checkpoint_every"))] = _a_default(
+        "checkpoint_every"),
+    cache_mb: Annotated[int, typer.Option(min=0, help=_a_help("cache_mb"))] = _a_default("cache_mb"),
+    threads: Annotated[int, typer.Option(min=0, help=_a_help("threads"))] = _a_default("threads"),
+    device: Annotated[str, typer.Option(help=_a_help("device"))] = _a_default("device"),
+    mixed_precision: Annotated[str, typer.Option(help=_a_help("mixed_precision"))] = _a_default(
+        "mixed_precision"),
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> None:
+    """Train ACT (the Table 2 baseline) on expert demos: one task per model by RoboTwin's protocol, or one
+    task-conditioned model with --multi-task (resumable: run again with the same --out; the model lands in
+    OUT/model, and `eva-bench run --policy act --checkpoint OUT` evaluates it)."""
+    from eva_bench.policies.act.train import train_act
+
+    if not data.exists():
+        raise UserError(f"--data: no such folder {data}")
+    config = ACTTrainConfig(
+        data=str(data), out=str(out), tasks=split_task_option(tasks), preset=preset, multi_task=multi_task,
+        steps=steps, batch_size=batch_size, lr=lr, warmup=warmup, kl_weight=kl_weight,
+        model={"chunk": chunk} if chunk else {}, resnet_weights=str(resnet_weights) if resnet_weights else "",
+        holdout=holdout, seed=seed, eval_every=eval_every, checkpoint_every=checkpoint_every, cache_mb=cache_mb,
+        threads=threads, device=device, mixed_precision=mixed_precision,
+    )
+    result = train_act(config, progress=progress)
+    if not result.main_process:
+        return
+    typer.echo(f"step {result.step}/{config.steps}, {result.samples_per_s:.1f} samples/s -> {result.out}")
+    m = result.metrics
+    if m is None:
+        typer.echo("no held-out episode: no test metrics (use more episodes or --holdout)")
+        return
+    typer.echo(f"held-out ({m['samples']} samples): L1 {m['val_l1']:.4f} (normalized), first action MAE "
+               f"{m['val_first_mae']:.4f} rad, chunk MAE {m['val_chunk_mae']:.4f} rad")

@@ -30,6 +30,7 @@ from eva_bench.checkpoint import CheckpointError  # noqa: F401 (re-exported: cal
 from eva_bench.idm.train_config import POOLINGS
 from eva_bench.saved_model import SavedModel
 from eva_bench.sim.embodiment import ACTION_DIM
+from eva_bench.vision import conv_backbone
 
 KIND = "idm"
 
@@ -91,27 +92,6 @@ class SpatialSoftmax(nn.Module):
         return (self.keypoints, 2)
 
 
-class _Block(nn.Module):
-    """A ResNet basic block with GroupNorm: (B, C_in, H, W) -> (B, C_out, H/stride, W/stride)."""
-
-    def __init__(self, c_in: int, c_out: int, stride: int) -> None:
-        super().__init__()
-        self.conv1 = nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False)
-        self.norm1 = nn.GroupNorm(_groups(c_out), c_out)
-        self.conv2 = nn.Conv2d(c_out, c_out, 3, 1, 1, bias=False)
-        self.norm2 = nn.GroupNorm(_groups(c_out), c_out)
-        self.skip = (nn.Identity() if stride == 1 and c_in == c_out else
-                     nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride, bias=False), nn.GroupNorm(_groups(c_out), c_out)))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = F.relu(self.norm1(self.conv1(x)))
-        return F.relu(self.norm2(self.conv2(y)) + self.skip(x))
-
-
-def _groups(channels: int) -> int:
-    return 8 if channels % 8 == 0 else 1
-
-
 class IDM(SavedModel):
     """Inverse dynamics model: frames (B, 2k+1, 3, H, W) uint8 -> normalized actions (B, 14).
 
@@ -159,16 +139,7 @@ class IDM(SavedModel):
             "temperature": temperature, "hidden": list(hidden), "action_dim": action_dim,
         }
         self.frames = 2 * context + 1
-        layers: list[nn.Module] = [nn.Conv2d(3 * self.frames, stem_channels, 5, 2, 2, bias=False),
-                                   nn.GroupNorm(_groups(stem_channels), stem_channels), nn.ReLU()]
-        if stem_pool:
-            layers.append(nn.MaxPool2d(3, 2, 1))
-        channels = stem_channels
-        for out, blocks, stride in stages:
-            for i in range(blocks):
-                layers.append(_Block(channels, out, stride if i == 0 else 1))
-                channels = out
-        self.backbone = nn.Sequential(*layers)
+        self.backbone, channels = conv_backbone(3 * self.frames, stem_channels, stages, stem_pool)
         if pooling == "spatial_softmax":
             self.pool: nn.Module = nn.Sequential(SpatialSoftmax(channels, keypoints, temperature), nn.Flatten())
             features = 2 * keypoints

@@ -35,6 +35,12 @@ class AutoencoderTrainConfig(TrainerConfig):
             reconstructed held-out videos against that of the real ones); "" skips it, None: the released IDM.
         reward_episodes: Held-out episodes of that round trip.
         cache_mb: Decoded frames are cached in memory up to this many MiB.
+        window_groups: Consecutive groups per training sample; with 2 or more the loss sees the seams between
+            groups (each group is encoded alone, so its frames can jump at the seam).
+        temporal_weight: Weight of an L1 loss on the frame-to-frame differences of the sample (seams included)
+            against the real ones: what the IDM reads motion from (0: off).
+        init: An autoencoder checkpoint (with the same settings) whose weights start a new run, e.g. to
+            fine-tune with the temporal loss; "" starts from scratch.
     """
 
     data: str
@@ -53,10 +59,17 @@ class AutoencoderTrainConfig(TrainerConfig):
     reward_idm: str | None = None
     reward_episodes: int = 8
     cache_mb: int = 2048
+    window_groups: int = 1
+    temporal_weight: float = 0.0
+    init: str = ""
 
     def __post_init__(self) -> None:
         super().__post_init__()
         self.data = str(Path(self.data).resolve())
+        if self.init:
+            self.init = str(Path(self.init).resolve())
+        if self.window_groups < 1 or self.temporal_weight < 0:
+            raise UserError("window_groups must be >= 1 and temporal_weight >= 0")
         if self.l1_weight < 0 or self.stats_groups < 1 or self.eval_samples < 1 or self.reward_episodes < 0:
             raise UserError("l1_weight must be >= 0; stats_groups and eval_samples >= 1; reward_episodes >= 0")
         unknown = set(self.model) - {"group", "latent_channels", "block_channels", "layers_per_block",

@@ -102,7 +102,8 @@ class AutoencoderTraining(ConfiguredTask):
         train_paths, val_paths = training_split(config.data, config.tasks, config.holdout, config.split_seed)
         self.split = {"train": [str(p) for p in train_paths], "val": [str(p) for p in val_paths]}
         group = int(config.model.get("group", 4))
-        self.train_data = WindowBatches(FrameWindows(train_paths, config.camera, 0, group - 1), config.cache_mb)
+        window = group * config.window_groups
+        self.train_data = WindowBatches(FrameWindows(train_paths, config.camera, 0, window - 1), config.cache_mb)
         self.val_data = WindowBatches(FrameWindows(val_paths, config.camera, 0, group - 1), config.cache_mb) \
             if val_paths else None
         self.val_paths = val_paths
@@ -126,6 +127,15 @@ class AutoencoderTraining(ConfiguredTask):
     def build_optimizer(self, model: torch.nn.Module, lr: float) -> torch.optim.Optimizer:
         return torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=self.config.weight_decay)
 
+    def start(self, model: FrameAutoencoder) -> None:
+        if self.config.init:
+            from eva_bench.checkpoint import CheckpointError, read_checkpoint
+
+            try:
+                model.load_checkpoint_weights(read_checkpoint(self.config.init, FrameAutoencoder.kind))
+            except CheckpointError as error:
+                raise UserError(f"--init: {error}") from None
+
     def batch(self, step: int, indices: np.ndarray, positions: np.ndarray) -> dict:
         frames, _ = self.train_data.batch(indices)
         # The latent noise of step s is drawn for the whole global batch and this part's rows taken (in `loss`,
@@ -137,12 +147,17 @@ class AutoencoderTraining(ConfiguredTask):
         own: FrameAutoencoder = self.unwrap(model)
         frames = batch["frames"]
         generator = torch.Generator().manual_seed(int(batch["noise_seed"]))
-        shape = own.latent_shape(own.group)[1:]
+        shape = own.latent_shape(frames.shape[1])
         noise = torch.randn((self.config.batch_size, *shape), generator=generator)[batch["positions"].cpu()]
         raw = own.encode_raw(frames)
-        noisy = raw + own.config["latent_noise"] * raw.detach().std() * noise.to(raw.device)
-        error = own.decode_raw(noisy, len(frames)) - (frames.float() / 127.5 - 1.0)
-        return (error**2).mean() + self.config.l1_weight * error.abs().mean()
+        noisy = raw + own.config["latent_noise"] * raw.detach().std() * noise.reshape(raw.shape).to(raw.device)
+        decoded, real = own.decode_raw(noisy, len(frames)), frames.float() / 127.5 - 1.0
+        error = decoded - real
+        loss = (error**2).mean() + self.config.l1_weight * error.abs().mean()
+        if self.config.temporal_weight:  # motion, seams between groups included
+            motion = (decoded[:, 1:] - decoded[:, :-1]) - (real[:, 1:] - real[:, :-1])
+            loss = loss + self.config.temporal_weight * motion.abs().mean()
+        return loss
 
     def evaluate(self, model: FrameAutoencoder, final: bool) -> dict | None:
         if self.val_data is None:

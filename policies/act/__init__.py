@@ -1,0 +1,1 @@
+"""ACT, the action-chunking transformer baseline: `config` (presets, training settings), `model`, `train`, `policy`."""
