@@ -132,6 +132,23 @@ def test_fine_tuning_on_two_group_windows_with_the_temporal_loss_starts_from_ini
         _config(blob_videos, tmp_path / "d", window_groups=0)
 
 
+def test_the_idm_consistency_loss_is_zero_on_real_frames_and_trains(blob_videos, tmp_path) -> None:
+    from eva_bench.world_model.autoencoder_train import idm_consistency
+
+    torch.manual_seed(0)
+    idm = IDM(width=16, height=12, stem_channels=8, stages=((8, 1, 2),), keypoints=4, hidden=(16,)).eval()
+    real = torch.randint(0, 256, (2, 8, 3, HEIGHT, WIDTH), dtype=torch.uint8)
+    assert idm_consistency(idm, real.float(), real) == 0  # resized to the IDM's 16x12 inside
+    decoded = (real.float() + 20 * torch.randn(real.shape)).requires_grad_(True)
+    loss = idm_consistency(idm, decoded, real)
+    loss.backward()
+    assert loss > 0 and decoded.grad.abs().sum() > 0
+    idm.save(tmp_path / "idm")
+    run = _config(blob_videos, tmp_path / "run", steps=2, eval_every=2, checkpoint_every=2, window_groups=2,
+                  idm_weight=1.0, idm=str(tmp_path / "idm"))
+    assert train_autoencoder(run, progress=False).step == 2
+
+
 def test_unknown_model_settings_and_missing_data_are_user_errors(tmp_path) -> None:
     with pytest.raises(UserError, match="unknown autoencoder settings"):
         _config(tmp_path, tmp_path / "out", model={"width": 64})

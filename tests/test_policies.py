@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+from test_remote import fake_server, stay_put
 
 from eva_bench.configs import field_docs
 from eva_bench.errors import UserError
@@ -23,23 +25,24 @@ def test_policy_contract(name, tiny_world_model, tiny_act, monkeypatch) -> None:
     monkeypatch.setenv("EVA_BENCH_WM", str(tiny_world_model / "wm"))  # no world model is released yet
     monkeypatch.setenv("EVA_BENCH_EVA", str(tiny_world_model / "eva"))
     monkeypatch.setenv("EVA_BENCH_ACT", str(tiny_act))  # nor an ACT
-    policy = make_policy(name)
-    requests = policy.camera_requests()
-    env = BimanualEnv(cameras=requests)
-    env.reset(TASKS.get("click_bell"), 100000)
-    obs = env.get_obs()
-    obs["instruction"] = "press the bell"
-    policy.reset("click_bell", "press the bell", 100000)
-    for _ in range(3):
-        chunk = check_chunk(policy.act(obs), name)
-        assert chunk.dtype == np.float32 and chunk.shape[1] == 14 and len(chunk) >= 1
-        assert np.all(chunk >= PIPER_BIMANUAL.action_lower() - 1e-6)
-        assert np.all(chunk <= PIPER_BIMANUAL.action_upper() + 1e-6)
-        for action in chunk[: policy.execute_steps or len(chunk)]:
-            env.step(action)
-            if policy.observes_steps:
-                policy.observe(env.get_obs())
+    with fake_server(stay_put) if name == "pi0" else contextlib.nullcontext((None, None)) as (port, _):
+        policy = make_policy(name, options={"port": str(port)} if port else None)  # pi0: a local fake server
+        requests = policy.camera_requests()
+        env = BimanualEnv(cameras=requests)
+        env.reset(TASKS.get("click_bell"), 100000)
         obs = env.get_obs()
+        obs["instruction"] = "press the bell"
+        policy.reset("click_bell", "press the bell", 100000)
+        for _ in range(3):
+            chunk = check_chunk(policy.act(obs), name)
+            assert chunk.dtype == np.float32 and chunk.shape[1] == 14 and len(chunk) >= 1
+            assert np.all(chunk >= PIPER_BIMANUAL.action_lower() - 1e-6)
+            assert np.all(chunk <= PIPER_BIMANUAL.action_upper() + 1e-6)
+            for action in chunk[: policy.execute_steps or len(chunk)]:
+                env.step(action)
+                if policy.observes_steps:
+                    policy.observe(env.get_obs())
+            obs = env.get_obs()
 
 
 def test_idle_holds_the_initial_pose() -> None:
@@ -92,7 +95,7 @@ def test_listing_policies_imports_no_policy_module() -> None:
             "print([n for n in POLICIES.names() if not POLICIES.summary(n)], len(POLICIES.names())); "
             "print(sorted(m for m in sys.modules if m.startswith('eva_bench.policies.') or m in ('torch', 'sapien')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
-    assert out[0] == "[] 7"  # every built-in listed with its summary ...
+    assert out[0] == "[] 8"  # every built-in listed with its summary ...
     assert out[1] == "[]"  # ... and none of their modules (nor torch, nor SAPIEN) imported
 
 

@@ -140,6 +140,8 @@ def train_vae(
         "window_groups"),
     temporal_weight: Annotated[float, typer.Option(min=0.0, help=_ae_help("temporal_weight"))] = _ae_default(
         "temporal_weight"),
+    idm_weight: Annotated[float, typer.Option(min=0.0, help=_ae_help("idm_weight"))] = _ae_default("idm_weight"),
+    idm: Annotated[str | None, typer.Option(help=_ae_help("idm"))] = None,
     init: Annotated[Path | None, typer.Option(help=_ae_help("init"))] = None,
     threads: Annotated[int, typer.Option(min=0, help=_ae_help("threads"))] = _ae_default("threads"),
     cache_mb: Annotated[int, typer.Option(min=0, help=_ae_help("cache_mb"))] = _ae_default("cache_mb"),
@@ -165,7 +167,7 @@ def train_vae(
         tasks=split_task_option(tasks), holdout=holdout, seed=seed, eval_every=eval_every,
         checkpoint_every=checkpoint_every, reward_idm=reward_idm, reward_episodes=reward_episodes, threads=threads,
         cache_mb=cache_mb, device=device, mixed_precision=mixed_precision, window_groups=window_groups,
-        temporal_weight=temporal_weight, init=str(init) if init else "",
+        temporal_weight=temporal_weight, idm_weight=idm_weight, idm=idm, init=str(init) if init else "",
     )
     result = train_autoencoder(config, progress=progress)
     if not result.main_process:

@@ -39,6 +39,10 @@ class AutoencoderTrainConfig(TrainerConfig):
             groups (each group is encoded alone, so its frames can jump at the seam).
         temporal_weight: Weight of an L1 loss on the frame-to-frame differences of the sample (seams included)
             against the real ones: what the IDM reads motion from (0: off).
+        idm_weight: Weight of the IDM consistency loss: the squared error between the frozen IDM's (normalized)
+            actions decoded from reconstructed and from real frames, over every IDM window of the sample. It
+            trains the autoencoder on what the reward reads (0: off).
+        idm: The IDM of that loss (None: $EVA_BENCH_IDM or the released IDM).
         init: An autoencoder checkpoint (with the same settings) whose weights start a new run, e.g. to
             fine-tune with the temporal loss; "" starts from scratch.
     """
@@ -61,6 +65,8 @@ class AutoencoderTrainConfig(TrainerConfig):
     cache_mb: int = 2048
     window_groups: int = 1
     temporal_weight: float = 0.0
+    idm_weight: float = 0.0
+    idm: str | None = None
     init: str = ""
 
     def __post_init__(self) -> None:
@@ -68,8 +74,8 @@ class AutoencoderTrainConfig(TrainerConfig):
         self.data = str(Path(self.data).resolve())
         if self.init:
             self.init = str(Path(self.init).resolve())
-        if self.window_groups < 1 or self.temporal_weight < 0:
-            raise UserError("window_groups must be >= 1 and temporal_weight >= 0")
+        if self.window_groups < 1 or self.temporal_weight < 0 or self.idm_weight < 0:
+            raise UserError("window_groups must be >= 1, temporal_weight and idm_weight >= 0")
         if self.l1_weight < 0 or self.stats_groups < 1 or self.eval_samples < 1 or self.reward_episodes < 0:
             raise UserError("l1_weight must be >= 0; stats_groups and eval_samples >= 1; reward_episodes >= 0")
         unknown = set(self.model) - {"group", "latent_channels", "block_channels", "layers_per_block",

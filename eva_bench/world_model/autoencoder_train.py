@@ -55,6 +55,26 @@ def reconstruction_psnr(model: FrameAutoencoder, data: WindowBatches, samples: i
     return {"groups": int(len(items)), "psnr_db": psnr(rebuilt, real), "mse": mse}
 
 
+def idm_consistency(idm, decoded: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+    """Mean squared difference of the IDM's normalized actions on every window of decoded frames (B, T, 3, H, W)
+    float in [0, 255] (differentiable) and of the real frames (uint8), resized to the IDM's input."""
+    import torch.nn.functional as F  # noqa: N812
+
+    k, (width, height) = idm.config["context"], (idm.config["width"], idm.config["height"])
+    centres = range(k, decoded.shape[1] - k)
+
+    def actions(frames: torch.Tensor) -> torch.Tensor:
+        windows = torch.stack([frames[:, c - k:c + k + 1] for c in centres], dim=1)  # (B, W, 2k+1, 3, H, W)
+        flat = windows.reshape(-1, 3, *frames.shape[-2:]).float()
+        if tuple(flat.shape[-2:]) != (height, width):
+            flat = F.interpolate(flat, size=(height, width), mode="bilinear", antialias=True, align_corners=False)
+        return idm(flat.reshape(-1, 2 * k + 1, 3, height, width))
+
+    with torch.no_grad():
+        target = actions(real)
+    return ((actions(decoded) - target) ** 2).mean()
+
+
 @torch.no_grad()
 def reward_round_trip(model: FrameAutoencoder, episodes: list[Path], camera: str, reward_idm: str) -> dict:
     """The IDM reward of each held-out video and of its reconstruction (see the module docstring)."""
@@ -95,6 +115,7 @@ class AutoencoderTraining(ConfiguredTask):
 
     kind = "autoencoder"
     resumable = ("eval_samples", "cache_mb", "reward_idm", "reward_episodes")
+    idm = None  # the consistency loss's frozen IDM (`AutoencoderTrainConfig.idm_weight`)
     eval_columns = {"val_mse": ".5f", "val_psnr_db": ".2f"}
 
     def setup(self) -> None:
@@ -107,6 +128,7 @@ class AutoencoderTraining(ConfiguredTask):
         self.val_data = WindowBatches(FrameWindows(val_paths, config.camera, 0, group - 1), config.cache_mb) \
             if val_paths else None
         self.val_paths = val_paths
+        self._load_idm()
         self.width, self.height = self.train_data.windows.frame_size(0)
         self.data_info = {
             "folder": config.data, "tasks": sorted(set(self.train_data.windows.tasks)), "camera": config.camera,
@@ -126,6 +148,17 @@ class AutoencoderTraining(ConfiguredTask):
 
     def build_optimizer(self, model: torch.nn.Module, lr: float) -> torch.optim.Optimizer:
         return torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=self.config.weight_decay)
+
+    def _load_idm(self) -> None:
+        """The frozen IDM of the consistency loss (on the training device), when the loss is on."""
+        self.idm = None
+        if self.config.idm_weight:
+            from eva_bench.idm.model import load_idm
+            from eva_bench.paths import released_idm_dir
+
+            self.idm = load_idm(self.config.idm or released_idm_dir()).eval().requires_grad_(False)
+            if self.accelerator is not None:
+                self.idm.to(self.accelerator.device)
 
     def start(self, model: FrameAutoencoder) -> None:
         if self.config.init:
@@ -157,6 +190,8 @@ class AutoencoderTraining(ConfiguredTask):
         if self.config.temporal_weight:  # motion, seams between groups included
             motion = (decoded[:, 1:] - decoded[:, :-1]) - (real[:, 1:] - real[:, :-1])
             loss = loss + self.config.temporal_weight * motion.abs().mean()
+        if self.config.idm_weight:
+            loss = loss + self.config.idm_weight * idm_consistency(self.idm, (decoded + 1.0) * 127.5, frames)
         return loss
 
     def evaluate(self, model: FrameAutoencoder, final: bool) -> dict | None:
