@@ -1,4 +1,4 @@
-"""`eva-bench bench sim|idm|wm`: simulation, rendering, IDM and world-model costs on this machine."""
+"""`eva-bench bench sim|idm|wm|grpo|act`: simulation, rendering, IDM, world-model, GRPO and ACT costs here."""
 
 from __future__ import annotations
 
@@ -229,3 +229,42 @@ def bench_grpo(idm_checkpoint: str, preset: str = "tiny", group_size: int = 8, s
             ("  sampling + autoencoder decoding s", f"{sample_s:.1f} ({sample_s / total:.0%})"),
             ("  IDM reward s", f"{reward_s:.1f} ({reward_s / total:.0%})"),
             ("  update s (loss forward, backward, AdamW)", f"{update_s:.1f} ({update_s / total:.0%})")]
+
+
+def bench_act(preset: str = "tiny", batch_size: int = 8, threads: int = 1, repeat: int = 3) -> list[tuple[str, str]]:
+    """ACT costs (random weights: the cost does not depend on training): a training step of `batch_size`
+    samples at the preset's cameras and size, and one policy query (the chunk the `act` policy asks for at
+    every control step with temporal aggregation)."""
+    import resource
+
+    import numpy as np
+    import torch
+
+    from eva_bench.policies.act.config import PRESETS
+    from eva_bench.policies.act.model import ACT
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    model = ACT(**PRESETS[preset]["model"])
+    cameras, width, height, chunk = (model.config[k] for k in ("cameras", "width", "height", "chunk"))
+    rows = [("ACT", f"preset {preset}, {sum(p.numel() for p in model.parameters()):,} parameters, "
+                    f"{len(cameras)} camera(s) at {width}x{height}, chunk {chunk}"), ("torch threads", str(threads))]
+    images = torch.randint(0, 256, (batch_size, len(cameras), 3, height, width), dtype=torch.uint8)
+    state, actions = torch.randn(batch_size, 14), torch.randn(batch_size, chunk, 14)
+    is_pad = torch.zeros(batch_size, chunk, dtype=torch.bool)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-5)
+
+    def step() -> None:
+        loss, _ = model.loss(images, state, actions, is_pad)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+    step_rate = _rate(step, repeat)
+    rows.append((f"training step s (batch {batch_size})", f"{1 / step_rate:.2f}"))
+    rows.append(("training samples/s", f"{step_rate * batch_size:.1f}"))
+    frames = np.zeros((len(cameras), height, width, 3), np.uint8)
+    query_rate = _rate(lambda: model.predict(frames, np.zeros(14)), 5 * repeat)
+    rows.append(("policy query s (one chunk)", f"{1 / query_rate:.3f}"))
+    rows.append(("peak RSS MB", f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}"))
+    return rows

@@ -178,3 +178,13 @@ def test_per_task_folders_and_an_act_run_in_the_simulator(tmp_path, monkeypatch)
         (episode,) = store.episodes("a")
     assert episode.error is None and episode.steps >= 1
     assert len(np.load(episode.actions_path)["actions"]) == episode.steps
+
+
+def test_bench_act_reports_the_step_and_the_query() -> None:
+    run = CliRunner().invoke(app, ["bench", "act"])
+    assert run.exit_code == 0, run.output
+    rows = {line[:40].strip(): line[40:].strip() for line in run.output.splitlines() if line.strip()}
+    assert "4,606,150 parameters" in rows["ACT"]
+    assert float(rows["training step s (batch 8)"]) > 0 and float(rows["policy query s (one chunk)"]) > 0
+    bad = CliRunner().invoke(app, ["bench", "act", "--preset", "huge"])
+    assert bad.exit_code != 0 and "unknown preset" in bad.output

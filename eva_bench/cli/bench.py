@@ -10,7 +10,7 @@ import typer
 from eva_bench import paths
 from eva_bench.cli.common import split_tasks
 
-app = typer.Typer(help="Measure performance on this machine (simulation, IDM, world model, GRPO).",
+app = typer.Typer(help="Measure performance on this machine (simulation, IDM, world model, GRPO, ACT).",
                   no_args_is_help=True)
 
 
@@ -89,3 +89,20 @@ def bench_grpo(
     for metric, value in measure(str(idm or paths.released_idm_dir()), preset, group_size, sample_steps, trained,
                                  threads=threads):
         typer.echo(f"{metric:60s} {value}")
+
+
+@app.command("act")
+def bench_act(
+    preset: Annotated[str, typer.Option(help="ACT preset (tiny, robotwin).")] = "tiny",
+    batch_size: Annotated[int, typer.Option(min=1, help="Samples per training step.")] = 8,
+    threads: Annotated[int, typer.Option(min=1, help="Torch CPU threads.")] = 1,
+) -> None:
+    """ACT costs: seconds per training step, per policy query (one per control step with temporal
+    aggregation), and the peak memory."""
+    from eva_bench.bench import bench_act as measure
+    from eva_bench.policies.act.config import PRESETS
+
+    if preset not in PRESETS:
+        raise typer.BadParameter(f"unknown preset; presets: {sorted(PRESETS)}", param_hint="--preset")
+    for metric, value in measure(preset, batch_size, threads=threads):
+        typer.echo(f"{metric:40s} {value}")
