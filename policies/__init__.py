@@ -21,3 +21,5 @@ register_builtin("act", "act.policy:ACTPolicy",
                  "ACT (action chunking with transformers, temporal aggregation), trained in the harness (Table 2).")
 register_builtin("pi0", "remote.pi0:Pi0Policy",
                  "pi0 (or any openpi policy) served over openpi's websocket protocol, RoboTwin's aloha inputs.")
+register_builtin("robotwin", "remote.robotwin:RobotwinPolicy",
+                 "Any RoboTwin 2.0 policy folder (DP, ACT, RDT...), unchanged, in its own interpreter.")

@@ -10,6 +10,7 @@ import sys
 import numpy as np
 import pytest
 from test_remote import fake_server, stay_put
+from test_robotwin_policy import write_toy_folder
 
 from eva_bench.configs import field_docs
 from eva_bench.errors import UserError
@@ -21,12 +22,15 @@ from eva_bench.task import TASKS
 
 
 @pytest.mark.parametrize("name", POLICIES.names())
-def test_policy_contract(name, tiny_world_model, tiny_act, monkeypatch) -> None:
+def test_policy_contract(name, tiny_world_model, tiny_act, monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("EVA_BENCH_WM", str(tiny_world_model / "wm"))  # no world model is released yet
     monkeypatch.setenv("EVA_BENCH_EVA", str(tiny_world_model / "eva"))
     monkeypatch.setenv("EVA_BENCH_ACT", str(tiny_act))  # nor an ACT
     with fake_server(stay_put) if name == "pi0" else contextlib.nullcontext((None, None)) as (port, _):
-        policy = make_policy(name, options={"port": str(port)} if port else None)  # pi0: a local fake server
+        options = {"port": str(port)} if port else None  # pi0: a local fake server
+        if name == "robotwin":  # a toy RoboTwin policy folder
+            options = {"path": str(write_toy_folder(tmp_path)), "cameras": "head_camera"}
+        policy = make_policy(name, options=options)
         requests = policy.camera_requests()
         env = BimanualEnv(cameras=requests)
         env.reset(TASKS.get("click_bell"), 100000)
@@ -95,7 +99,7 @@ def test_listing_policies_imports_no_policy_module() -> None:
             "print([n for n in POLICIES.names() if not POLICIES.summary(n)], len(POLICIES.names())); "
             "print(sorted(m for m in sys.modules if m.startswith('eva_bench.policies.') or m in ('torch', 'sapien')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
-    assert out[0] == "[] 8"  # every built-in listed with its summary ...
+    assert out[0] == "[] 9"  # every built-in listed with its summary ...
     assert out[1] == "[]"  # ... and none of their modules (nor torch, nor SAPIEN) imported
 
 
