@@ -24,6 +24,18 @@ def _rate(fn: Callable[[], None], repeat: int) -> float:
     return repeat / (time.perf_counter() - start)
 
 
+def _step_rate(optimizer, loss: Callable, repeat: int) -> float:
+    """Optimizer steps per second of minimizing `loss()` (a scalar tensor)."""
+
+    def step() -> None:
+        value = loss()
+        optimizer.zero_grad()
+        value.backward()
+        optimizer.step()
+
+    return _rate(step, repeat)
+
+
 def bench_sim(
     task: str = "click_bell", seed: int = 0, repeat: int = 30, expert_tasks: tuple[str, ...] = ()
 ) -> list[tuple[str, str]]:
@@ -147,14 +159,11 @@ def bench_world_model(idm_checkpoint: str, preset: str = "tiny", batch_size: int
     text = pipeline.encoder.encode(["click the bell"] * batch_size)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
 
-    def sft_step() -> None:
+    def sft_loss():
         noisy, sigmas, target = training_example(latents, 1, torch.randn_like(latents), torch.rand(batch_size))
-        loss = ((model.train()(noisy, sigmas, text)[:, 1:] - target) ** 2).mean()
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
+        return ((model.train()(noisy, sigmas, text)[:, 1:] - target) ** 2).mean()
 
-    step_rate = _rate(sft_step, repeat)
+    step_rate = _step_rate(optimizer, sft_loss, repeat)
     rows.append((f"SFT step s (batch {batch_size}, 1 + {segment_latents} latents)", f"{1 / step_rate:.2f}"))
     rows.append(("SFT samples/s", f"{step_rate * batch_size:.1f}"))
     history = np.random.default_rng(0).integers(0, 256, (4, 120, 160, 3), dtype=np.uint8)
@@ -254,13 +263,7 @@ def bench_act(preset: str = "tiny", batch_size: int = 8, threads: int = 1, repea
     is_pad = torch.zeros(batch_size, chunk, dtype=torch.bool)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-5)
 
-    def step() -> None:
-        loss, _ = model.loss(images, state, actions, is_pad)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-
-    step_rate = _rate(step, repeat)
+    step_rate = _step_rate(optimizer, lambda: model.loss(images, state, actions, is_pad)[0], repeat)
     rows.append((f"training step s (batch {batch_size})", f"{1 / step_rate:.2f}"))
     rows.append(("training samples/s", f"{step_rate * batch_size:.1f}"))
     frames = np.zeros((len(cameras), height, width, 3), np.uint8)

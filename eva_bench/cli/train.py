@@ -39,20 +39,26 @@ def _default(name: str, config: type = TrainConfig):
     return field_default(config, name)
 
 
-def _ae_help(name: str) -> str:
-    return _help(name, AutoencoderTrainConfig)
+def _finished(result, steps: int, unit: str) -> dict | None:
+    """Print the step reached and the throughput; return the held-out metrics to print (None: none, or not the
+    main process, which alone reports under `accelerate launch`)."""
+    if not result.main_process:
+        return None
+    typer.echo(f"step {result.step}/{steps}, {result.samples_per_s:.1f} {unit}/s -> {result.out}")
+    if result.metrics is None:
+        typer.echo("no held-out episode: no test metrics (use more episodes or --holdout)")
+    return result.metrics
 
 
-def _ae_default(name: str):
-    return _default(name, AutoencoderTrainConfig)
+def _field_helpers(config: type):
+    """(help text of a field, its default) readers for one config dataclass."""
+    return (lambda name: _help(name, config)), (lambda name: _default(name, config))
 
 
-def _wm_help(name: str) -> str:
-    return _help(name, WorldModelTrainConfig)
+_ae_help, _ae_default = _field_helpers(AutoencoderTrainConfig)
 
 
-def _wm_default(name: str):
-    return _default(name, WorldModelTrainConfig)
+_wm_help, _wm_default = _field_helpers(WorldModelTrainConfig)
 
 
 @app.command("idm")
@@ -99,13 +105,9 @@ def train_idm(
         tensorboard=tensorboard,
     )
     result = train(config, progress=progress)
-    if not result.main_process:  # under accelerate launch: the main process reports
+    m = _finished(result, config.steps, "samples")
+    if m is None:
         return
-    typer.echo(f"step {result.step}/{config.steps}, {result.samples_per_s:.1f} samples/s -> {result.out}")
-    if result.metrics is None:
-        typer.echo("no held-out episode: no test metrics (use more episodes or --holdout)")
-        return
-    m = result.metrics
     typer.echo(f"held-out: {m['samples']} samples, accuracy (|error| <= 0.05) {m['accuracy']:.4f}, "
                f"mean MAE {m['mae_mean']:.4f}")
     names = [f"{arm}_{j}" for arm in ("left", "right") for j in (*(f"j{i}" for i in range(1, 7)), "gripper")]
@@ -170,12 +172,8 @@ def train_vae(
         temporal_weight=temporal_weight, idm_weight=idm_weight, idm=idm, init=str(init) if init else "",
     )
     result = train_autoencoder(config, progress=progress)
-    if not result.main_process:
-        return
-    typer.echo(f"step {result.step}/{config.steps}, {result.samples_per_s:.1f} groups/s -> {result.out}")
-    m = result.metrics
+    m = _finished(result, config.steps, "groups")
     if m is None:
-        typer.echo("no held-out episode: no test metrics (use more episodes or --holdout)")
         return
     typer.echo(f"held-out: {m['groups']} groups, PSNR {m['psnr_db']:.2f} dB")
     if "reward_real" in m:
@@ -230,12 +228,8 @@ def train_wm(
         threads=threads, device=device, mixed_precision=mixed_precision,
     )
     result = train_world_model(config, progress=progress)
-    if not result.main_process:
-        return
-    typer.echo(f"step {result.step}/{config.steps}, {result.samples_per_s:.1f} clips/s -> {result.out}")
-    m = result.metrics
+    m = _finished(result, config.steps, "clips")
     if m is None:
-        typer.echo("no held-out episode: no test metrics (use more episodes or --holdout)")
         return
     line = f"held-out: loss {m['loss']:.4f}, {m['segments']} generated segments, PSNR {m['psnr_db']:.2f} dB"
     if "reward" in m:
@@ -243,12 +237,7 @@ def train_wm(
     typer.echo(line)
 
 
-def _g_help(name: str) -> str:
-    return _help(name, GRPOConfig)
-
-
-def _g_default(name: str):
-    return _default(name, GRPOConfig)
+_g_help, _g_default = _field_helpers(GRPOConfig)
 
 
 @app.command("grpo")
@@ -311,12 +300,7 @@ def train_grpo_command(
         typer.echo(f"held-out prompts: reward {result.metrics['val_reward']:.4f} (ODE rollouts)")
 
 
-def _a_help(name: str) -> str:
-    return _help(name, ACTTrainConfig)
-
-
-def _a_default(name: str):
-    return _default(name, ACTTrainConfig)
+_a_help, _a_default = _field_helpers(ACTTrainConfig)
 
 
 @app.command("act")
@@ -360,12 +344,8 @@ def train_act_command(
         threads=threads, device=device, mixed_precision=mixed_precision,
     )
     result = train_act(config, progress=progress)
-    if not result.main_process:
-        return
-    typer.echo(f"step {result.step}/{config.steps}, {result.samples_per_s:.1f} samples/s -> {result.out}")
-    m = result.metrics
+    m = _finished(result, config.steps, "samples")
     if m is None:
-        typer.echo("no held-out episode: no test metrics (use more episodes or --holdout)")
         return
     typer.echo(f"held-out ({m['samples']} samples): L1 {m['val_l1']:.4f} (normalized), first action MAE "
                f"{m['val_first_mae']:.4f} rad, chunk MAE {m['val_chunk_mae']:.4f} rad")
