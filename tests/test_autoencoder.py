@@ -108,6 +108,18 @@ def test_reward_round_trip_scores_real_and_reconstructed_videos(blob_videos, tmp
     for key in ("reward_real", "reward_reconstructed"):
         assert 0.0 < result[key] <= 1.0
     assert result["reward_abs_diff"] >= abs(result["reward_real"] - result["reward_reconstructed"]) - 1e-9
+    segments = reward_round_trip(model, episodes, "head_camera", str(idm_folder), segment_frames=4)
+    assert segments["segments"] == 2 * 3 and -1 <= segments["segment_rank_correlation"] <= 1
+
+
+def test_rank_correlation_of_known_orders() -> None:
+    from eva_bench.world_model.autoencoder_train import rank_correlation
+
+    a = np.array([0.1, 0.5, 0.3, 0.9])
+    assert rank_correlation(a, a ** 3) == pytest.approx(1.0)  # monotone: the same ranking
+    assert rank_correlation(a, -a) == pytest.approx(-1.0)
+    assert rank_correlation(np.array([1.0, 2.0, 2.0, 3.0]), np.array([1.0, 2.5, 2.5, 4.0])) == pytest.approx(1.0)
+    assert np.isnan(rank_correlation(a[:2], a[:2]))
 
 
 def test_fine_tuning_on_two_group_windows_with_the_temporal_loss_starts_from_init(blob_videos, tmp_path) -> None:

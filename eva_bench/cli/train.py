@@ -178,7 +178,8 @@ def train_vae(
     typer.echo(f"held-out: {m['groups']} groups, PSNR {m['psnr_db']:.2f} dB")
     if "reward_real" in m:
         typer.echo(f"reward round trip ({m['episodes']} videos): real {m['reward_real']:.3f}, reconstructed "
-                   f"{m['reward_reconstructed']:.3f}, mean |difference| {m['reward_abs_diff']:.3f}")
+                   f"{m['reward_reconstructed']:.3f}, mean |difference| {m['reward_abs_diff']:.3f}; rank correlation "
+                   f"over {m['segments']} 16-frame segments {m['segment_rank_correlation']:.3f}")
 
 
 @app.command("wm")

@@ -76,20 +76,47 @@ def idm_consistency(idm, decoded: torch.Tensor, real: torch.Tensor) -> torch.Ten
 
 
 @torch.no_grad()
-def reward_round_trip(model: FrameAutoencoder, episodes: list[Path], camera: str, reward_idm: str) -> dict:
-    """The IDM reward of each held-out video and of its reconstruction (see the module docstring)."""
+def rank_correlation(a: np.ndarray, b: np.ndarray) -> float:
+    """Spearman's rank correlation of two samples (average ranks for ties); NaN for fewer than 3 values."""
+    if len(a) < 3:
+        return float("nan")
+
+    def ranks(x: np.ndarray) -> np.ndarray:
+        order = np.argsort(x, kind="stable")
+        ranked = np.empty(len(x))
+        ranked[order] = np.arange(len(x))
+        for value in np.unique(x):  # ties share their mean rank
+            ranked[x == value] = ranked[x == value].mean()
+        return ranked
+
+    return float(np.corrcoef(ranks(np.asarray(a)), ranks(np.asarray(b)))[0, 1])
+
+
+def reward_round_trip(model: FrameAutoencoder, episodes: list[Path], camera: str, reward_idm: str,
+                      segment_frames: int = 16) -> dict:
+    """The IDM reward of each held-out video and of its reconstruction (see the module docstring), and of
+    their `segment_frames`-frame segments: what GRPO needs is that the reconstruction keeps the *ranking* of
+    segments by reward (`segment_rank_correlation`), even where the level drops."""
     from eva_bench.data.episode import read_episode
+    from eva_bench.idm.reward import executability
     from eva_bench.idm.scoring import RewardScorer
 
     scorer = RewardScorer.load(reward_idm)
-    real, rebuilt = [], []
+    real, rebuilt, real_segments, rebuilt_segments = [], [], [], []
     for path in episodes:
         video = read_episode(path, [camera]).cameras[camera].frames()
-        real.append(scorer.score(video).reward)
-        rebuilt.append(scorer.score(model.round_trip(video)).reward)
+        decoded = [scorer.decode(video), scorer.decode(model.round_trip(video))]
+        real.append(executability(decoded[0], scorer.config).reward)
+        rebuilt.append(executability(decoded[1], scorer.config).reward)
+        for start in range(0, len(video) - segment_frames, segment_frames):
+            window = slice(start, start + segment_frames + 1)
+            real_segments.append(executability(decoded[0][window], scorer.config).reward)
+            rebuilt_segments.append(executability(decoded[1][window], scorer.config).reward)
     real, rebuilt = np.array(real), np.array(rebuilt)
     return {"reward_idm": str(reward_idm), "episodes": len(episodes), "reward_real": float(real.mean()),
-            "reward_reconstructed": float(rebuilt.mean()), "reward_abs_diff": float(np.abs(real - rebuilt).mean())}
+            "reward_reconstructed": float(rebuilt.mean()), "reward_abs_diff": float(np.abs(real - rebuilt).mean()),
+            "segments": len(real_segments),
+            "segment_rank_correlation": rank_correlation(np.array(real_segments), np.array(rebuilt_segments))}
 
 
 def save_reconstructions(model: FrameAutoencoder, data: WindowBatches, path: Path, columns: int = 6) -> Path:
