@@ -271,3 +271,36 @@ def bench_act(preset: str = "tiny", batch_size: int = 8, threads: int = 1, repea
     rows.append(("policy query s (one chunk)", f"{1 / query_rate:.3f}"))
     rows.append(("peak RSS MB", f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}"))
     return rows
+
+
+def bench_dp(preset: str = "tiny", batch_size: int = 8, threads: int = 1, repeat: int = 3) -> list[tuple[str, str]]:
+    """Diffusion Policy costs (random weights): a training step of `batch_size` samples at the preset's camera
+    and size, and one policy query (a chunk sampled with the preset's sampler and steps, then its executed rows
+    serve as many control steps)."""
+    import resource
+
+    import numpy as np
+    import torch
+
+    from eva_bench.policies.dp.config import PRESETS
+    from eva_bench.policies.dp.model import DiffusionPolicy
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    model = DiffusionPolicy(**PRESETS[preset]["model"])
+    c = model.config
+    rows = [("DP", f"preset {preset}, {sum(p.numel() for p in model.parameters()):,} parameters, {c['camera']} at "
+                   f"{c['width']}x{c['height']}, {c['n_obs']} observation steps, horizon {c['horizon']}, "
+                   f"{c['n_action']} executed"), ("torch threads", str(threads))]
+    frames = torch.randint(0, 256, (batch_size, c["n_obs"], 3, c["height"], c["width"]), dtype=torch.uint8)
+    states, actions = torch.randn(batch_size, c["n_obs"], 14), torch.randn(batch_size, c["horizon"], 14)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    step_rate = _step_rate(optimizer, lambda: model.loss(frames, states, actions), repeat)
+    rows.append((f"training step s (batch {batch_size})", f"{1 / step_rate:.2f}"))
+    rows.append(("training samples/s", f"{step_rate * batch_size:.1f}"))
+    history = np.zeros((c["n_obs"], c["height"], c["width"], 3), np.uint8)
+    query_rate = _rate(lambda: model.predict(history, np.zeros((c["n_obs"], 14))), repeat)
+    rows.append((f"policy query s ({c['sampler']}, {c['inference_steps']} steps)", f"{1 / query_rate:.3f}"))
+    rows.append(("per control step s", f"{1 / query_rate / c['n_action']:.3f}"))
+    rows.append(("peak RSS MB", f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}"))
+    return rows

@@ -15,6 +15,7 @@ IDM_ENV = "EVA_BENCH_IDM"
 WORLD_MODEL_ENV = "EVA_BENCH_WM"
 EVA_ENV = "EVA_BENCH_EVA"
 ACT_ENV = "EVA_BENCH_ACT"  # the act policy's checkpoint when --checkpoint is not given (none is released)
+DP_ENV = "EVA_BENCH_DP"  # the dp policy's checkpoint when --checkpoint is not given (none is released)
 
 
 def cache_dir() -> Path:

@@ -63,7 +63,8 @@ class Policy(abc.ABC):
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
-        if getattr(cls, "__abstractmethods__", None):
+        # an abstract intermediate base (ABCMeta sets __abstractmethods__ only after this hook runs)
+        if any(getattr(getattr(cls, name, None), "__isabstractmethod__", False) for name in dir(cls)):
             return
         if not isinstance(getattr(cls, "name", None), str):
             raise TypeError(f"policy {cls.__name__} must define a string `name`")

@@ -1,4 +1,4 @@
-"""Convolutional image backbones shared by the learned policies (the IDM, ACT, DP).
+"""Convolutional image backbones and pooling heads shared by the learned policies (the IDM, ACT, DP).
 
 - `conv_backbone`: a small ResNet-style stack (a strided 5x5 stem, then basic blocks) with GroupNorm, so training
   and inference behave alike at any batch size: what the `tiny` presets use on 2 CPU cores.
@@ -6,6 +6,7 @@
   torch), with torchvision's parameter names, so a user's local ImageNet state dict loads into it
   (`load_torchvision_weights`); with GroupNorm (training from scratch) or frozen BatchNorm (pretrained weights,
   as RoboTwin's ACT uses them).
+- `SpatialSoftmax`: keypoints (expected positions of K feature maps), the IDM's and DP-tiny's pooling head.
 """
 
 from __future__ import annotations
@@ -132,3 +133,38 @@ def load_torchvision_weights(model: ResNet18, path: str | os.PathLike) -> None:
     if missing or unexpected:
         raise ValueError(f"{path}: not a torchvision ResNet-18 state dict (missing {missing[:4]}, "
                          f"unexpected {unexpected[:4]})")
+
+
+class SpatialSoftmax(nn.Module):
+    """Keypoints from feature maps: a 1x1 conv to K maps, each map -> its softmax-expected position (eq. 4).
+
+    Positions are normalized to [-1, 1] (x from left to right over the width, y from top to bottom over the
+    height), as in robomimic's SpatialSoftmax, instead of the paper's raw pixel indices (i, j): the same
+    keypoint, on a scale independent of the feature resolution.
+
+    Args:
+        in_channels: C of the input (B, C, H, W).
+        keypoints: K; None keeps C maps and skips the 1x1 conv.
+        temperature: Softmax temperature.
+
+    Shapes: (B, C, H, W) -> (B, K, 2) holding (x, y).
+    """
+
+    def __init__(self, in_channels: int, keypoints: int | None = 32, temperature: float = 1.0) -> None:
+        super().__init__()
+        self.keypoints = keypoints or in_channels
+        self.proj = nn.Conv2d(in_channels, keypoints, 1) if keypoints else nn.Identity()
+        self.temperature = temperature
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        maps = self.proj(features)
+        b, k, h, w = maps.shape
+        attention = torch.softmax(maps.reshape(b, k, h * w) / self.temperature, dim=-1)
+        ys, xs = torch.meshgrid(torch.linspace(-1, 1, h, device=maps.device, dtype=maps.dtype),
+                                torch.linspace(-1, 1, w, device=maps.device, dtype=maps.dtype), indexing="ij")
+        grid = torch.stack([xs.reshape(-1), ys.reshape(-1)], dim=-1)  # (H*W, 2)
+        return attention @ grid
+
+    def output_shape(self, input_shape: tuple[int, int, int]) -> tuple[int, int]:
+        """(K, 2) for an input (C, H, W)."""
+        return (self.keypoints, 2)

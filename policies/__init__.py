@@ -19,6 +19,8 @@ register_builtin("eva", "eva:EVAPolicy",
                  "EVA: the world model aligned by Flow-GRPO on the IDM reward, decoded by the IDM (paper Table 2).")
 register_builtin("act", "act.policy:ACTPolicy",
                  "ACT (action chunking with transformers, temporal aggregation), trained in the harness (Table 2).")
+register_builtin("dp", "dp.policy:DPPolicy",
+                 "Diffusion Policy (a 1-D UNet denoising action chunks), trained in the harness (Table 2).")
 register_builtin("pi0", "remote.pi0:Pi0Policy",
                  "pi0 (or any openpi policy) served over openpi's websocket protocol, RoboTwin's aloha inputs.")
 register_builtin("robotwin", "remote.robotwin:RobotwinPolicy",

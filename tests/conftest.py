@@ -99,3 +99,17 @@ def tiny_act(tmp_path_factory):
     ACT(width=64, height=48, chunk=5, hidden=32, ff=64, heads=2, enc_layers=1, vae_layers=1, latent_dim=4,
         stem_channels=8, stages=[[16, 1, 2], [16, 1, 2]]).save(folder, provenance={"data": {"tasks": ["click_bell"]}})
     return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_dp(tmp_path_factory):
+    """An untrained Diffusion Policy of click_bell at 64x48 (the policy contract's; its plumbing, not quality)."""
+    import torch
+    from eva_bench.policies.dp.model import DiffusionPolicy
+
+    torch.manual_seed(0)
+    folder = tmp_path_factory.mktemp("tiny_dp") / "dp"
+    DiffusionPolicy(width=64, height=48, n_obs=2, horizon=4, n_action=2, stem_channels=8, stages=[[16, 1, 2]],
+                    keypoints=8, down_dims=[16, 32], groups=4, step_dim=16, train_steps=20,
+                    inference_steps=3).save(folder, provenance={"data": {"tasks": ["click_bell"]}})
+    return folder

@@ -15,9 +15,10 @@ from typer.testing import CliRunner
 from eva_bench.data.dataset import FrameWindows
 from eva_bench.data.episode import CameraFrames, Episode, encode_jpeg, write_episode
 from eva_bench.errors import UserError
-from eva_bench.idm.model import IDM, CheckpointError, SpatialSoftmax, load_idm
+from eva_bench.idm.model import IDM, CheckpointError, load_idm
 from eva_bench.idm.train import TrainConfig, action_metrics, batch_indices, evaluate, train
 from eva_bench.sim.embodiment import PIPER_BIMANUAL
+from eva_bench.vision import SpatialSoftmax
 
 WIDTH, HEIGHT = 32, 24
 # A model small enough to train in seconds on 2 CPU cores.

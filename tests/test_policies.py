@@ -22,10 +22,11 @@ from eva_bench.task import TASKS
 
 
 @pytest.mark.parametrize("name", POLICIES.names())
-def test_policy_contract(name, tiny_world_model, tiny_act, monkeypatch, tmp_path) -> None:
+def test_policy_contract(name, tiny_world_model, tiny_act, tiny_dp, monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("EVA_BENCH_WM", str(tiny_world_model / "wm"))  # no world model is released yet
     monkeypatch.setenv("EVA_BENCH_EVA", str(tiny_world_model / "eva"))
     monkeypatch.setenv("EVA_BENCH_ACT", str(tiny_act))  # nor an ACT
+    monkeypatch.setenv("EVA_BENCH_DP", str(tiny_dp))  # nor a DP
     with fake_server(stay_put) if name == "pi0" else contextlib.nullcontext((None, None)) as (port, _):
         options = {"port": str(port)} if port else None  # pi0: a local fake server
         if name == "robotwin":  # a toy RoboTwin policy folder
@@ -99,7 +100,7 @@ def test_listing_policies_imports_no_policy_module() -> None:
             "print([n for n in POLICIES.names() if not POLICIES.summary(n)], len(POLICIES.names())); "
             "print(sorted(m for m in sys.modules if m.startswith('eva_bench.policies.') or m in ('torch', 'sapien')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
-    assert out[0] == "[] 9"  # every built-in listed with its summary ...
+    assert out[0] == "[] 10"  # every built-in listed with its summary ...
     assert out[1] == "[]"  # ... and none of their modules (nor torch, nor SAPIEN) imported
 
 

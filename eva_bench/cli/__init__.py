@@ -1,6 +1,6 @@
 """The `eva-bench` command line: parses, calls library functions, prints. No logic of its own.
 
-One module per command group (`tasks`, `policies`, `results`, `report`, `bench`, `train`, `reward`), one for
+One module per command group (`tasks`, `policies`, `results`, `report`, `bench`, `train`, `reward`, `export`), one for
 the top-level `run` / `collect`, one each for `imagine` and `compare`; `common` holds what they share. Every
 failure the user can cause (unknown task or policy, bad flag values, an unreadable database, a run id resumed
 with other settings) ends with a one-line `error:` message and exit status 2; nothing is written then. Modules
@@ -15,7 +15,7 @@ import sys
 
 import typer
 
-from eva_bench.cli import bench, compare, imagine, policies, report, results, reward, run, tasks, train
+from eva_bench.cli import bench, compare, export, imagine, policies, report, results, reward, run, tasks, train
 from eva_bench.errors import ProtocolError, RenderingUnavailableError, UserError
 
 app = typer.Typer(
@@ -29,7 +29,7 @@ app.command()(run.collect)
 app.command()(imagine.imagine)
 app.command()(compare.compare)
 for _module, _name in ((tasks, "tasks"), (policies, "policies"), (results, "results"), (bench, "bench"),
-                       (report, "report"), (train, "train"), (reward, "reward")):
+                       (report, "report"), (train, "train"), (reward, "reward"), (export, "export")):
     app.add_typer(_module.app, name=_name)
 
 

@@ -106,3 +106,20 @@ def bench_act(
         raise typer.BadParameter(f"unknown preset; presets: {sorted(PRESETS)}", param_hint="--preset")
     for metric, value in measure(preset, batch_size, threads=threads):
         typer.echo(f"{metric:40s} {value}")
+
+
+@app.command("dp")
+def bench_dp(
+    preset: Annotated[str, typer.Option(help="DP preset (tiny, robotwin).")] = "tiny",
+    batch_size: Annotated[int, typer.Option(min=1, help="Samples per training step.")] = 8,
+    threads: Annotated[int, typer.Option(min=1, help="Torch CPU threads.")] = 1,
+) -> None:
+    """Diffusion Policy costs: seconds per training step, per policy query (one sampled chunk) and per control
+    step, and the peak memory."""
+    from eva_bench.bench import bench_dp as measure
+    from eva_bench.policies.dp.config import PRESETS
+
+    if preset not in PRESETS:
+        raise typer.BadParameter(f"unknown preset; presets: {sorted(PRESETS)}", param_hint="--preset")
+    for metric, value in measure(preset, batch_size, threads=threads):
+        typer.echo(f"{metric:40s} {value}")

@@ -1,5 +1,5 @@
 """`eva-bench train ...`: train models (the IDM, the video autoencoder, the world model, its GRPO adapter, the
-ACT baseline) on the shared trainer."""
+ACT and DP baselines) on the shared trainer."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from eva_bench.configs import field_default, field_docs
 from eva_bench.errors import UserError
 from eva_bench.idm.train_config import TrainConfig
 from eva_bench.policies.act.config import ACTTrainConfig
+from eva_bench.policies.dp.config import DPTrainConfig
 from eva_bench.world_model.autoencoder_config import AutoencoderTrainConfig
 from eva_bench.world_model.train_config import WorldModelTrainConfig
 
@@ -350,3 +351,55 @@ def train_act_command(
         return
     typer.echo(f"held-out ({m['samples']} samples): L1 {m['val_l1']:.4f} (normalized), first action MAE "
                f"{m['val_first_mae']:.4f} rad, chunk MAE {m['val_chunk_mae']:.4f} rad")
+
+
+_d_help, _d_default = _field_helpers(DPTrainConfig)
+
+
+@app.command("dp")
+def train_dp_command(
+    data: Annotated[Path, typer.Option(help=_d_help("data"))],
+    out: Annotated[Path, typer.Option(help=_d_help("out"))],
+    tasks: Annotated[str | None, typer.Option(help="Comma-separated. " + _d_help("tasks"))] = None,
+    preset: Annotated[str, typer.Option(help=_d_help("preset"))] = _d_default("preset"),
+    multi_task: Annotated[bool, typer.Option(help=_d_help("multi_task"))] = False,
+    steps: Annotated[int, typer.Option(min=0, help="Optimizer steps (0: the preset's).")] = 0,
+    batch_size: Annotated[int, typer.Option(min=0, help="Samples per step (0: the preset's).")] = 0,
+    lr: Annotated[float, typer.Option(min=0, help="Peak learning rate (0: the preset's).")] = 0.0,
+    warmup: Annotated[int, typer.Option(min=0, help="Warm-up steps (0: the preset's, 500).")] = 0,
+    inference_steps: Annotated[int | None, typer.Option(
+        min=1, help="The model's default denoising steps at inference (default: the preset's).")] = None,
+    ema: Annotated[bool, typer.Option(help=_d_help("ema"))] = _d_default("ema"),
+    holdout: Annotated[float, typer.Option(help=_d_help("holdout"))] = _d_default("holdout"),
+    seed: Annotated[int, typer.Option(help=_d_help("seed"))] = _d_default("seed"),
+    eval_every: Annotated[int, typer.Option(min=1, help=_d_help("eval_every"))] = _d_default("eval_every"),
+    eval_samples: Annotated[int, typer.Option(min=1, help=_d_help("eval_samples"))] = _d_default("eval_samples"),
+    checkpoint_every: Annotated[int, typer.Option(min=1, help=_d_help("checkpoint_every"))] = _d_default(
+        "checkpoint_every"),
+    cache_mb: Annotated[int, typer.Option(min=0, help=_d_help("cache_mb"))] = _d_default("cache_mb"),
+    threads: Annotated[int, typer.Option(min=0, help=_d_help("threads"))] = _d_default("threads"),
+    device: Annotated[str, typer.Option(help=_d_help("device"))] = _d_default("device"),
+    mixed_precision: Annotated[str, typer.Option(help=_d_help("mixed_precision"))] = _d_default(
+        "mixed_precision"),
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> None:
+    """Train Diffusion Policy (the Table 2 baseline) on expert demos: one task per model by RoboTwin's
+    protocol, or one task-conditioned model with --multi-task (resumable: run again with the same --out; the
+    EMA model lands in OUT/model, and `eva-bench run --policy dp --checkpoint OUT` evaluates it)."""
+    from eva_bench.policies.dp.train import train_dp
+
+    if not data.exists():
+        raise UserError(f"--data: no such folder {data}")
+    config = DPTrainConfig(
+        data=str(data), out=str(out), tasks=split_task_option(tasks), preset=preset, multi_task=multi_task,
+        steps=steps, batch_size=batch_size, lr=lr, warmup=warmup, ema=ema,
+        model={"inference_steps": inference_steps} if inference_steps else {}, holdout=holdout, seed=seed,
+        eval_every=eval_every, eval_samples=eval_samples, checkpoint_every=checkpoint_every, cache_mb=cache_mb,
+        threads=threads, device=device, mixed_precision=mixed_precision,
+    )
+    result = train_dp(config, progress=progress)
+    m = _finished(result, config.steps, "samples")
+    if m is None:
+        return
+    typer.echo(f"held-out ({m['samples']} samples): epsilon MSE {m['val_mse']:.4f}, first action MAE "
+               f"{m['val_first_mae']:.4f} rad, executed chunk MAE {m['val_chunk_mae']:.4f} rad")

@@ -30,7 +30,7 @@ from eva_bench.checkpoint import CheckpointError  # noqa: F401 (re-exported: cal
 from eva_bench.idm.train_config import POOLINGS
 from eva_bench.saved_model import SavedModel
 from eva_bench.sim.embodiment import ACTION_DIM
-from eva_bench.vision import conv_backbone
+from eva_bench.vision import SpatialSoftmax, conv_backbone
 
 KIND = "idm"
 
@@ -55,41 +55,6 @@ PRESETS: dict[str, Preset] = {
     # 11.6 M parameters. The paper gives no backbone details; this follows robomimic's ResNet18Conv.
     "paper": Preset(640, 480, 64, ((64, 2, 1), (128, 2, 2), (256, 2, 2), (512, 2, 2)), 64, (512, 512), True),
 }
-
-
-class SpatialSoftmax(nn.Module):
-    """Keypoints from feature maps: a 1x1 conv to K maps, each map -> its softmax-expected position (eq. 4).
-
-    Positions are normalized to [-1, 1] (x from left to right over the width, y from top to bottom over the
-    height), as in robomimic's SpatialSoftmax, instead of the paper's raw pixel indices (i, j): the same
-    keypoint, on a scale independent of the feature resolution.
-
-    Args:
-        in_channels: C of the input (B, C, H, W).
-        keypoints: K; None keeps C maps and skips the 1x1 conv.
-        temperature: Softmax temperature.
-
-    Shapes: (B, C, H, W) -> (B, K, 2) holding (x, y).
-    """
-
-    def __init__(self, in_channels: int, keypoints: int | None = 32, temperature: float = 1.0) -> None:
-        super().__init__()
-        self.keypoints = keypoints or in_channels
-        self.proj = nn.Conv2d(in_channels, keypoints, 1) if keypoints else nn.Identity()
-        self.temperature = temperature
-
-    def forward(self, features: torch.Tensor) -> torch.Tensor:
-        maps = self.proj(features)
-        b, k, h, w = maps.shape
-        attention = torch.softmax(maps.reshape(b, k, h * w) / self.temperature, dim=-1)
-        ys, xs = torch.meshgrid(torch.linspace(-1, 1, h, device=maps.device, dtype=maps.dtype),
-                                torch.linspace(-1, 1, w, device=maps.device, dtype=maps.dtype), indexing="ij")
-        grid = torch.stack([xs.reshape(-1), ys.reshape(-1)], dim=-1)  # (H*W, 2)
-        return attention @ grid
-
-    def output_shape(self, input_shape: tuple[int, int, int]) -> tuple[int, int]:
-        """(K, 2) for an input (C, H, W)."""
-        return (self.keypoints, 2)
 
 
 class IDM(SavedModel):

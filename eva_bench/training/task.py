@@ -10,6 +10,7 @@ a task owns everything that depends on the model. The trainer calls, in order:
     then for each step s:
         batch(s, indices, positions)   the samples `indices` of the step's global batch (CPU tensors)
         loss(model, batch)             a scalar tensor (the trainer averages it over micro-batches/processes)
+        after_step(model, s)           after the optimizer step (e.g. an EMA of the weights)
     evaluate(model, final)       on the main process, every eval_every steps and at the end
     export(model, folder, step)  on the main process at every checkpoint: write the model checkpoint
 
@@ -84,6 +85,10 @@ class TrainTask(ABC):
     @abstractmethod
     def loss(self, model: torch.nn.Module, batch: Any) -> torch.Tensor:
         """The scalar training loss of a batch (mean over its samples)."""
+
+    def after_step(self, model: torch.nn.Module, step: int) -> None:  # noqa: B027 (optional hook)
+        """Called on every process after optimizer step `step` (0-based) updated the (unwrapped) `model`, before
+        the step counts as done: state kept here must live in the model (or the optimizer) to be checkpointed."""
 
     def evaluate(self, model: torch.nn.Module, final: bool) -> dict | None:
         """Held-out metrics, or None without a held-out set.

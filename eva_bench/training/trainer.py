@@ -232,6 +232,7 @@ class _Loop:
                         optimizer.step()
                         optimizer.zero_grad(set_to_none=True)
                     micro_losses.append(loss.item())
+                task.after_step(acc.unwrap_model(model), step)
                 losses.append(sum(micro_losses) / len(micro_losses))
                 step, consistent = step + 1, True
                 busy += time.perf_counter() - started

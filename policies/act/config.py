@@ -3,16 +3,18 @@ here; free of torch, so the command line starts fast)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
+
+from eva_bench.policies.chunk_config import ChunkTrainConfig
 
 from eva_bench.errors import UserError
-from eva_bench.training.config import TrainerConfig
 
 # `ACT` constructor arguments a run may set (the tasks come from the data).
-MODEL_KEYS = {"cameras", "width", "height", "chunk", "hidden", "ff", "heads", "enc_layers", "dec_layers",
-              "vae_layers", "latent_dim", "dropout", "backbone", "backbone_norm", "stem_channels", "stages",
-              "action_dim"}
+MODEL_KEYS = frozenset({"cameras", "width", "height", "chunk", "hidden", "ff", "heads", "enc_layers",
+                        "dec_layers", "vae_layers", "latent_dim", "dropout", "backbone", "backbone_norm",
+                        "stem_channels", "stages", "action_dim"})
 # Model shapes and trainer settings per preset; the command line and `model` override them.
 PRESETS = {
     # RoboTwin 2.0's ACT (policy/ACT): three 640x480 cameras, ResNet-18, d512 / ff3200 / 4 encoder layers.
@@ -29,79 +31,41 @@ PRESETS = {
 
 
 @dataclass(kw_only=True)
-class ACTTrainConfig(TrainerConfig):
-    """One ACT training run: the trainer's settings and ACT's.
+class ACTTrainConfig(ChunkTrainConfig):
+    """One ACT training run: the trainer's settings, the shared ones of chunk policies and ACT's.
 
     Args:
-        data: Folder of episode files (ours or RoboTwin 2.0's), searched recursively.
-        out: Run folder (the model lands in out/model; an existing run there is resumed).
         preset: "tiny" (2 CPU cores) or "robotwin" (RoboTwin 2.0's settings, for a GPU); it sets the model and
             the values of steps, batch_size, lr, kl_weight and weight_decay left at 0.
-        tasks: The task(s) to train on. One, by RoboTwin's protocol; several only with `multi_task`.
-        multi_task: Train one task-conditioned model on every task given (or found).
         model: `ACT` constructor arguments overriding the preset's (e.g. {"chunk": 20}).
         kl_weight: Weight of the KL term (RoboTwin: 10).
-        weight_decay: AdamW weight decay.
         backbone_lr_scale: The backbone's learning rate relative to `lr` (RoboTwin: 1).
         resnet_weights: A local torchvision ResNet-18 state dict (e.g. ImageNet) for the resnet18 backbone,
             which then uses frozen BatchNorm; never downloaded. Empty: GroupNorm, trained from scratch.
-        holdout: Fraction of episodes held out for evaluation (RoboTwin: 0.2).
-        split_seed: Seed of the held-out split.
-        eval_samples: Held-out samples per periodic evaluation (evenly spread).
-        cache_mb: Decoded frames are cached in memory up to this many MiB (per camera).
     """
 
-    data: str
-    preset: str = "tiny"
-    tasks: list[str] | None = None
-    multi_task: bool = False
-    model: dict = field(default_factory=dict)
+    label: ClassVar[str] = "ACT"
+    presets: ClassVar[dict] = PRESETS
+    model_keys: ClassVar[frozenset] = MODEL_KEYS
+    preset_fields: ClassVar[tuple[str, ...]] = ("steps", "batch_size", "lr", "kl_weight", "weight_decay")
+
     kl_weight: float | None = None
-    weight_decay: float | None = None
     backbone_lr_scale: float = 1.0
     resnet_weights: str = ""
-    holdout: float = 0.1
-    split_seed: int = 0
-    eval_samples: int = 256
-    cache_mb: int = 2048
-    steps: int = 0
-    batch_size: int = 0
-    lr: float = 0.0
-    warmup: int = 500
-    eval_every: int = 500
-    checkpoint_every: int = 500
-    max_grad_norm: float = 10.0
 
     def __post_init__(self) -> None:
-        if self.preset not in PRESETS:
-            raise UserError(f"unknown ACT preset {self.preset!r}; presets: {', '.join(sorted(PRESETS))}")
-        preset = PRESETS[self.preset]
-        for name in ("steps", "batch_size", "lr", "kl_weight", "weight_decay"):
-            if not getattr(self, name):  # 0 / None: the preset's
-                setattr(self, name, preset[name])
         super().__post_init__()
-        self.data = str(Path(self.data).resolve())
         if self.resnet_weights:
             self.resnet_weights = str(Path(self.resnet_weights).resolve())
             if not Path(self.resnet_weights).is_file():
                 raise UserError(f"--resnet-weights: no file {self.resnet_weights}")
-        unknown = set(self.model) - MODEL_KEYS
-        if unknown:
-            raise UserError(f"unknown ACT settings {sorted(unknown)} (the tasks come from the data)")
-        if self.tasks is not None and len(self.tasks) > 1 and not self.multi_task:
-            raise UserError("ACT trains one task per model by RoboTwin's protocol: give one task, or --multi-task")
-        if self.kl_weight < 0 or self.backbone_lr_scale < 0 or self.eval_samples < 1:
-            raise UserError("kl_weight and backbone_lr_scale must be >= 0, eval_samples >= 1")
+        if self.kl_weight < 0 or self.backbone_lr_scale < 0:
+            raise UserError("kl_weight and backbone_lr_scale must be >= 0")
 
     def model_kwargs(self, tasks: list[str]) -> dict:
-        """ACT's constructor arguments: the preset's, the overrides, the task list of a multi-task model."""
-        kwargs = {**PRESETS[self.preset]["model"], **self.model}
+        """ACT's constructor arguments: the shared ones, and the ResNet's normalization (frozen BatchNorm for
+        given pretrained weights)."""
+        kwargs = super().model_kwargs(tasks)
         if kwargs.get("backbone") == "resnet18":
             kwargs["backbone_norm"] = "frozen_bn" if self.resnet_weights else "group"
-        return {**kwargs, "tasks": sorted(tasks) if self.multi_task else []}
-
-    def trainer_config(self) -> TrainerConfig:
-        return TrainerConfig(**{f.name: getattr(self, f.name) for f in fields(TrainerConfig)})
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+        return kwargs
