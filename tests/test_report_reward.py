@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -76,3 +78,32 @@ def test_report_grpo_draws_the_curve_and_summarises_it(tmp_path, with_evals) -> 
     assert "30 GRPO steps" in summary and "first 10 steps 0.5" in summary
     assert ("step 30 0.7000" in summary) == with_evals
     assert Image.open(tmp_path / "o" / "grpo_curve.png").size[0] > 400
+
+
+def test_report_joints_decodes_the_highest_and_lowest_reward_rollouts(tmp_path) -> None:
+    from eva_bench.paths import released_idm_dir
+    from eva_bench.video import write_mp4
+
+    db = tmp_path / "db.sqlite"
+    rng = np.random.default_rng(0)
+    with ResultsStore(db) as store:
+        store.start_run(RunInfo(run_id="w", policy="eva-norl", checkpoint=None, seed=0, episodes=3,
+                                instruction_kind="seen", tasks=["lift"], embodiment="e",
+                                reward_idm=str(released_idm_dir())))
+        for episode, imagined_reward in enumerate((0.4, 0.9, 0.1)):
+            video = write_mp4(tmp_path / f"ep{episode}_imagined.mp4",
+                              rng.integers(0, 255, (6, 120, 160, 3), dtype=np.uint8), fps=10)
+            store.add_episode(EpisodeRecord(
+                run_id="w", task="lift", task_version=1, episode=episode, seed=episode, instruction="x",
+                success=episode == 1, steps=5, step_limit=9, wall_time_s=1.0, reward=0.5,
+                policy_metrics={"imagined_reward": imagined_reward, "videos": {"imagined": str(video)}}))
+    run = CliRunner().invoke(app, ["report", "joints", "--run-id", "w", "--db", str(db), "--out", str(tmp_path / "o")])
+    assert run.exit_code == 0, run.output
+    summary = json.loads((tmp_path / "o" / "figure2_joints.json").read_text())
+    assert (summary["high"]["episode"], summary["low"]["episode"]) == (1, 2)
+    assert summary["high"]["stored_reward"] == 0.9 and summary["episodes_scored"] == 3
+    assert 0 <= summary["low"]["reward_from_mp4"] <= 1
+    assert Image.open(tmp_path / "o" / "figure2_joints.png").size[0] > 800
+    # executed videos: none saved in this run
+    none = CliRunner().invoke(app, ["report", "joints", "--run-id", "w", "--source", "executed", "--db", str(db)])
+    assert none.exit_code != 0 and "has 0 episode(s) with an executed video" in str(none.exception or none.output)

@@ -62,6 +62,29 @@ def report_grpo(
         typer.echo(str(written))
 
 
+@app.command("joints")
+def report_joints(
+    run_id: Annotated[str, typer.Option(help="A run whose episodes saved videos (and rewards).")],
+    source: Annotated[str, typer.Option(help="imagined (a world-model policy's imagined videos, scored by their "
+                                             "reward) or executed (the episodes' videos and stored rewards).")] = (
+        "imagined"),
+    idm: Annotated[str | None, typer.Option(help="IDM decoding the videos (default: the run's reward IDM).")] = None,
+    out: Annotated[Path, typer.Option(help="Folder for the figure and its summary.")] = Path("results"),
+    db: DbOption = None,
+) -> None:
+    """Figure 2: the joint angles the IDM decodes from the run's highest- and lowest-reward rollouts, with their
+    rewards (figure2_joints.png/.json)."""
+    from eva_bench.report.joints import write_joints_report
+
+    with _open(db) as store:
+        try:
+            written = write_joints_report(store, run_id, out, source, idm)
+        except ValueError as error:
+            raise UserError(str(error)) from None
+    for path in written:
+        typer.echo(str(path))
+
+
 def _open(db):
     """The results database for reading (a missing file is an error, not a new empty database)."""
     from eva_bench.store import ResultsStore

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from eva_bench.idm.scoring import RewardScorer
-from eva_bench.sim.embodiment import PIPER_BIMANUAL
+from eva_bench.report.figures import joints_figure
 from eva_bench.task import TASKS
 from eva_bench.world_model.image_metrics import psnr, ssim
 from eva_bench.world_model.pipeline import WorldModelPipeline
@@ -61,31 +61,6 @@ def imagine_frames(pipeline: WorldModelPipeline, real: np.ndarray, instruction: 
         frames = pipeline.imagine(history, instruction, seed=seed * 10_007 + k, steps=steps)
         out.extend(frames[: len(real) - 1 - start])
     return np.stack(out)
-
-
-def joints_figure(path: Path, curves: dict[str, np.ndarray], title: str) -> Path:
-    """A PNG of 14 panels (the joints and grippers of both arms), one line per curve (T, 14)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    names = [f"{arm} {joint}" for arm in ("left", "right") for joint in (*(f"j{i}" for i in range(1, 7)), "grip")]
-    figure, axes = plt.subplots(2, 7, figsize=(21, 5.5), sharex=True)
-    lower, upper = PIPER_BIMANUAL.action_lower(), PIPER_BIMANUAL.action_upper()
-    for index, ax in enumerate(axes.flat):
-        for label, curve in curves.items():
-            ax.plot(curve[:, index], label=label, linewidth=1.2)
-        ax.set_title(names[index], fontsize=9)
-        if index % 7 == 6:  # grippers: their whole range, so a command that never closes shows as such
-            ax.set_ylim(lower[index] - 0.05, upper[index] + 0.05)
-    axes.flat[0].legend(fontsize=7)
-    figure.suptitle(title, fontsize=10)
-    figure.supxlabel("control step")
-    figure.tight_layout()
-    figure.savefig(path, dpi=80)
-    plt.close(figure)
-    return path
 
 
 def imagine_episode(pipeline: WorldModelPipeline, scorer: RewardScorer, task: str, seed: int, out: Path,
