@@ -89,3 +89,17 @@ class PerTaskModelPolicy(Policy):
         if key not in self.models:
             self.models[key] = self.load_model(self.folders[key])
         self.model, self.task = self.models[key], task
+
+
+def task_index(tasks: list[str], task: str, label: str) -> int:
+    """The task token of `task` in a model trained on `tasks` (0 for a single-task model, which conditions on
+    no task); `label` names the model in the error.
+
+    Raises:
+        ValueError: A multi-task model that was not trained on `task`.
+    """
+    if len(tasks) <= 1:
+        return 0
+    if task not in tasks:
+        raise ValueError(f"this {label} was trained on {', '.join(tasks)}; not on {task!r}")
+    return tasks.index(task)

@@ -169,14 +169,7 @@ def test_per_task_folders_and_an_act_run_in_the_simulator(tmp_path, monkeypatch)
         make_policy("act", checkpoint=str(tmp_path / "none"))
     with pytest.raises(UserError, match="needs --checkpoint"):
         make_policy("act")
-    db = tmp_path / "db.sqlite"
-    run = CliRunner().invoke(app, ["run", "--policy", "act", "--checkpoint", str(tmp_path / "act"), "--tasks",
-                                   "_test_pulse", "--episodes", "1", "--db", str(db), "--out", str(tmp_path / "ep"),
-                                   "--no-video", "--reward-idm", "none", "--run-id", "a"])
-    assert run.exit_code == 0, run.output
-    with ResultsStore(db) as store:
-        (episode,) = store.episodes("a")
-    assert episode.error is None and episode.steps >= 1
+    episode = play_one_episode("act", tmp_path / "act", tmp_path)
     assert len(np.load(episode.actions_path)["actions"]) == episode.steps
 
 
@@ -188,3 +181,17 @@ def test_bench_act_reports_the_step_and_the_query() -> None:
     assert float(rows["training step s (batch 8)"]) > 0 and float(rows["policy query s (one chunk)"]) > 0
     bad = CliRunner().invoke(app, ["bench", "act", "--preset", "huge"])
     assert bad.exit_code != 0 and "unknown preset" in bad.output
+
+
+def play_one_episode(policy: str, checkpoint, tmp_path):
+    """`eva-bench run` of one _test_pulse episode with `policy` (no video, no reward); its stored episode,
+    checked to have played without an error."""
+    db = tmp_path / "db.sqlite"
+    run = CliRunner().invoke(app, ["run", "--policy", policy, "--checkpoint", str(checkpoint), "--tasks",
+                                   "_test_pulse", "--episodes", "1", "--db", str(db), "--out", str(tmp_path / "ep"),
+                                   "--no-video", "--reward-idm", "none", "--run-id", "a"])
+    assert run.exit_code == 0, run.output
+    with ResultsStore(db) as store:
+        (episode,) = store.episodes("a")
+    assert episode.error is None and episode.steps >= 1
+    return episode

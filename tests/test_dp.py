@@ -12,6 +12,7 @@ from eva_bench.policies.dp.config import DPTrainConfig
 from eva_bench.policies.dp.model import DiffusionPolicy
 from eva_bench.policies.dp.policy import query_seed
 from eva_bench.policies.dp.train import EMATrainee, train_dp
+from test_act import play_one_episode
 from test_idm import blob_episode
 from typer.testing import CliRunner
 
@@ -20,7 +21,6 @@ from eva_bench.cli import app
 from eva_bench.data.episode import write_episode
 from eva_bench.errors import UserError
 from eva_bench.policy import make_policy
-from eva_bench.store import ResultsStore
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 SMALL = {"width": 32, "height": 24, "n_obs": 2, "horizon": 4, "n_action": 2, "stem_channels": 8,
@@ -214,14 +214,7 @@ def test_a_dp_run_in_the_simulator(tmp_path, monkeypatch) -> None:
     DiffusionPolicy(**SMALL).save(tmp_path / "dp" / "_test_pulse", provenance={"data": {"tasks": ["_test_pulse"]}})
     with pytest.raises(UserError, match="needs --checkpoint"):
         make_policy("dp")
-    db = tmp_path / "db.sqlite"
-    run = CliRunner().invoke(app, ["run", "--policy", "dp", "--checkpoint", str(tmp_path / "dp"), "--tasks",
-                                   "_test_pulse", "--episodes", "1", "--db", str(db), "--out", str(tmp_path / "ep"),
-                                   "--no-video", "--reward-idm", "none", "--run-id", "a"])
-    assert run.exit_code == 0, run.output
-    with ResultsStore(db) as store:
-        (episode,) = store.episodes("a")
-    assert episode.error is None and episode.steps >= 1
+    play_one_episode("dp", tmp_path / "dp", tmp_path)
 
 
 def test_bench_dp_reports_the_step_and_the_query() -> None:

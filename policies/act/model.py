@@ -20,6 +20,7 @@ import math
 import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812
+from eva_bench.policies.per_task import task_index
 from torch import nn
 
 from eva_bench.saved_model import SavedModel
@@ -163,12 +164,7 @@ class ACT(SavedModel):
 
     def task_index(self, task: str) -> int:
         """The task token of `task` (0 for a single-task model, which conditions on no task)."""
-        tasks = self.config["tasks"]
-        if len(tasks) <= 1:
-            return 0
-        if task not in tasks:
-            raise ValueError(f"this ACT was trained on {', '.join(tasks)}; not on {task!r}")
-        return tasks.index(task)
+        return task_index(self.config["tasks"], task, "ACT")
 
     # ------------------------------------------------------------------ forward
     def _image_tokens(self, images: torch.Tensor) -> torch.Tensor:

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812
 from eva_bench.policies.dp.unet import ConditionalUnet1D
+from eva_bench.policies.per_task import task_index
 from torch import nn
 
 from eva_bench.saved_model import SavedModel
@@ -132,13 +133,8 @@ class DiffusionPolicy(SavedModel):
         return (x + 1) / 2 * (high - low) + low
 
     def task_index(self, task: str) -> int:
-        """The task embedding of `task` (0 for a single-task model, which conditions on no task)."""
-        tasks = self.config["tasks"]
-        if len(tasks) <= 1:
-            return 0
-        if task not in tasks:
-            raise ValueError(f"this DP was trained on {', '.join(tasks)}; not on {task!r}")
-        return tasks.index(task)
+        """The task token of `task` (0 for a single-task model, which conditions on no task)."""
+        return task_index(self.config["tasks"], task, "DP")
 
     # ------------------------------------------------------------------ conditioning
     def condition(self, frames: torch.Tensor, states: torch.Tensor, task: torch.Tensor | None = None) -> torch.Tensor:
