@@ -107,3 +107,16 @@ def test_report_joints_decodes_the_highest_and_lowest_reward_rollouts(tmp_path) 
     # executed videos: none saved in this run
     none = CliRunner().invoke(app, ["report", "joints", "--run-id", "w", "--source", "executed", "--db", str(db)])
     assert none.exit_code != 0 and "has 0 episode(s) with an executed video" in str(none.exception or none.output)
+
+
+def test_report_curve_draws_every_logged_number(tmp_path) -> None:
+    run = tmp_path / "wm"
+    run.mkdir()
+    (run / "log.csv").write_text("step,epoch,lr,train_loss,val_loss,val_psnr_db,samples_per_s,time\n"
+                                 "500,0.1,1e-3,0.9,0.5,20.6,9.4,t\n1000,0.2,1e-3,0.4,0.36,20.7,7.9,t\n")
+    result = CliRunner().invoke(app, ["report", "curve", "--run", str(run), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    assert Image.open(tmp_path / "o" / "wm_curve.png").size[0] > 3 * 250  # three panels
+    assert (tmp_path / "o" / "wm_log.csv").read_text() == (run / "log.csv").read_text()
+    empty = CliRunner().invoke(app, ["report", "curve", "--run", str(tmp_path)])
+    assert empty.exit_code != 0 and "no log.csv" in str(empty.exception or empty.output)

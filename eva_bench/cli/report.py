@@ -85,6 +85,20 @@ def report_joints(
         typer.echo(str(path))
 
 
+@app.command("curve")
+def report_curve(
+    run: Annotated[Path, typer.Option(help="A run folder of any `eva-bench train ...` command.")],
+    out: Annotated[Path, typer.Option(help="Folder for the figure and the log copy.")] = Path("results"),
+    name: Annotated[str, typer.Option(help="Name of the files (default: the run folder's name).")] = "",
+) -> None:
+    """A training run's learning curve: the training loss and every held-out metric against the step
+    (NAME_curve.png) and a copy of its log (NAME_log.csv)."""
+    from eva_bench.report.curves import write_learning_curve
+
+    for written in write_learning_curve(run, out, name):
+        typer.echo(str(written))
+
+
 def _open(db):
     """The results database for reading (a missing file is an error, not a new empty database)."""
     from eva_bench.store import ResultsStore
