@@ -161,3 +161,36 @@ def test_mean_reward_column_appears_only_when_rewards_exist() -> None:
     table = pd.read_csv(io.StringIO(success_table(make_summary(rows), "csv")))
     assert table["mean_reward"].iloc[-1] == pytest.approx(0.35)
     assert "mean reward" not in success_table(make_summary(ROWS))  # no rewards: the column is left out
+
+
+def test_table2_puts_each_run_beside_the_papers_table_s1(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from eva_bench.cli import app
+    from eva_bench.report.table2 import PAPER_TABLE_S1
+
+    db = tmp_path / "db.sqlite"
+    with ResultsStore(db) as store:
+        for run_id, wins in (("a", {"click_bell": 3, "turn_switch": 0}), ("b", {"click_bell": 1})):
+            store.start_run(RunInfo(run_id=run_id, policy="dp", checkpoint=None, seed=0, episodes=4,
+                                    instruction_kind="seen", tasks=list(wins), embodiment="e"))
+            for task, won in wins.items():
+                for episode in range(4):
+                    store.add_episode(EpisodeRecord(run_id=run_id, task=task, task_version=1, episode=episode,
+                                                    seed=episode, instruction="x", success=episode < won, steps=5,
+                                                    step_limit=9, wall_time_s=1.0))
+    run = CliRunner().invoke(app, ["report", "table2", "--run", "DP=a", "--run", "B=b", "--db", str(db), "--out",
+                                   str(tmp_path / "o")])
+    assert run.exit_code == 0, run.output
+    table = pd.read_csv(tmp_path / "o" / "table2.csv").set_index("task")
+    assert len(table) == len(PAPER_TABLE_S1) + 1
+    assert table.loc["click_bell", "DP"] == "3/4" and table.loc["turn_switch", "DP"] == "0/4"
+    assert table.loc["click_bell", "paper DP"] == "11/20" and pd.isna(table.loc["turn_switch", "B"])
+    assert table.loc["average", "DP rate"] == pytest.approx(0.375)  # mean of 3/4 and 0/4
+    assert table.loc["average", "paper EVA"] == "52.6%" and table.loc["average", "paper ACT"] == "29.0%"
+    markdown = (tmp_path / "o" / "table2.md").read_text()
+    assert "| DP (2 tasks) | B (1 task) |" in markdown
+    bad = CliRunner().invoke(app, ["report", "table2", "--run", "nolabel", "--db", str(db)])
+    assert bad.exit_code != 0 and "LABEL=RUN_ID" in str(bad.exception or bad.output)
+    missing = CliRunner().invoke(app, ["report", "table2", "--run", "X=zzz", "--db", str(db)])
+    assert missing.exit_code != 0 and "no run 'zzz'" in str(missing.exception or missing.output)

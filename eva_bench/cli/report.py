@@ -85,6 +85,31 @@ def report_joints(
         typer.echo(str(path))
 
 
+@app.command("table2")
+def report_table2(
+    run: Annotated[list[str], typer.Option(help="LABEL=RUN_ID of a run to put in the table (e.g. DP=dp-tiny-pilots); "
+                                                "repeatable, in column order.")],
+    out: Annotated[Path, typer.Option(help="Folder for the table.")] = Path("results"),
+    db: DbOption = None,
+) -> None:
+    """Table 2 / S1: successes per task of the given runs beside the paper's numbers (table2.md/.csv)."""
+    from eva_bench.report.table2 import write_table2
+
+    runs = {}
+    for item in run:
+        label, sep, run_id = item.partition("=")
+        if not sep or not label or not run_id:
+            raise UserError(f"--run {item!r}: give LABEL=RUN_ID")
+        runs[label] = run_id
+    with _open(db) as store:
+        try:
+            written = write_table2(store, runs, out)
+        except ValueError as error:
+            raise UserError(str(error)) from None
+    for path in written:
+        typer.echo(str(path))
+
+
 @app.command("curve")
 def report_curve(
     run: Annotated[Path, typer.Option(help="A run folder of any `eva-bench train ...` command.")],
