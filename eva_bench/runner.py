@@ -244,18 +244,20 @@ def play_episode(job: EpisodeJob) -> EpisodeRecord:
         policy.reset(job.task, instruction, job.seed)
         while env.steps < task_cls.step_limit and not env.success:
             chunk = check_chunk(policy.act(obs), job.policy)
-            for action in chunk[: policy.execute_steps or len(chunk)]:
+            executed = chunk[: policy.execute_steps or len(chunk)]
+            for index, action in enumerate(executed):
                 env.step(action)
                 requested.append(action)
-                recorder.capture(env)
+                done = env.success or env.steps >= task_cls.step_limit
+                # one render per step: the policy's cameras when it needs them, with the recorder's views
+                if policy.observes_steps or (index == len(executed) - 1 and not done):
+                    obs = _observe(env, policy, instruction, recorder)
+                else:
+                    recorder.capture(env)
                 if policy.observes_steps:
-                    obs = _observe(env, policy, instruction, None)
                     policy.observe(obs)
-                if env.success or env.steps >= task_cls.step_limit:
+                if done:
                     break
-            else:
-                if not policy.observes_steps:
-                    obs = _observe(env, policy, instruction, None)
     except Exception as exc:  # a crashing policy fails its episode; the run goes on
         error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         log.warning("%s episode %d (seed %d) failed: %s", job.task, job.episode, job.seed, error)
@@ -337,13 +339,12 @@ def _scorer(checkpoint: str):
     return _WORKER_SCORERS[checkpoint]
 
 
-def _observe(env: BimanualEnv, policy: Policy, instruction: str, recorder: _Recorder | None) -> dict:
-    """The policy's observation; with `recorder` (the episode's first call) it also keeps the initial frames."""
+def _observe(env: BimanualEnv, policy: Policy, instruction: str, recorder: _Recorder) -> dict:
+    """The policy's observation, rendered together with the recorder's views (which keeps its frames)."""
     names = list(policy.cameras)
-    obs = env.get_obs(names + [v for v in (recorder.views if recorder else []) if v not in names])
-    if recorder is not None:
-        recorder.capture(env, obs["observation"])
-        obs["observation"] = {k: v for k, v in obs["observation"].items() if k in policy.cameras}
+    obs = env.get_obs(names + [v for v in recorder.views if v not in names])
+    recorder.capture(env, obs["observation"])
+    obs["observation"] = {k: v for k, v in obs["observation"].items() if k in policy.cameras}
     obs["instruction"] = instruction
     return obs
 
