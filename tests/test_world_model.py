@@ -187,3 +187,20 @@ def test_the_sde_sampler_is_the_ode_at_noise_zero_and_rescores_its_own_steps_exa
         model.net.proj_out.weight.add_(0.05)
     moved, _, _ = transition_log_prob(model, latents, trajectory, 1, text, noise_level=0.7)
     assert not torch.allclose(moved, trajectory.log_probs[:, 1])  # changed weights: another probability
+
+
+def test_the_released_world_model_loads_with_its_autoencoder_and_imagines() -> None:
+    import json
+
+    from eva_bench.paths import released_world_model_dir
+    from eva_bench.world_model.pipeline import WorldModelPipeline
+
+    folder = released_world_model_dir()
+    provenance = json.loads((folder / "checkpoint.json").read_text())["provenance"]
+    assert provenance["autoencoder"]["path"] == "autoencoder" and (folder / "MANIFEST.md").is_file()
+    pipeline = WorldModelPipeline.load(folder)  # finds autoencoder/ inside and checks its digest
+    assert pipeline.frame_size == (160, 120)
+    start = np.full((1, 120, 160, 3), 200, np.uint8)
+    frames = pipeline.imagine(start, "press the bell", seed=3, steps=2)
+    assert frames.shape[1:] == (120, 160, 3) and len(frames) == 4 * pipeline.sampling.segment_latents
+    np.testing.assert_array_equal(frames, pipeline.imagine(start, "press the bell", seed=3, steps=2))
