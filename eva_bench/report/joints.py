@@ -3,13 +3,15 @@
 The rollouts are the run's episodes with the highest and the lowest reward: of the imagined videos (`imagined`:
 a world-model policy's, scored by the reward of its imagined segments, what GRPO maximises) or of the executed
 videos (`executed`: any policy's, scored by the episode's stored IDM reward). The chosen videos are decoded
-again by the IDM and their reward recomputed from the saved mp4 (which may differ a little from the stored one:
-the stored reward was scored on the uncompressed frames). Writes figure2_joints.png and figure2_joints.json.
+again by the IDM and scored whole from the saved mp4 (`reward_from_mp4`). That differs from the stored score:
+an executed episode's was scored on the uncompressed frames, an imagined rollout's is the mean over its
+segments, each scored with its history frames. Writes figure2_joints.png and figure2_joints.json.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from eva_bench.store import EpisodeRecord, ResultsStore
@@ -28,9 +30,18 @@ def _scored(store: ResultsStore, run_id: str, source: str) -> list[tuple[float, 
             score, video = metrics.get("imagined_reward"), (metrics.get("videos") or {}).get("imagined")
         else:
             score, video = episode.reward, episode.video_path
-        if score is not None and video and Path(video).is_file():
-            rows.append((float(score), episode, Path(video)))
+        found = _video_file(store, video) if video else None
+        if score is not None and found is not None:
+            rows.append((float(score), episode, found))
     return rows
+
+
+def _video_file(store: ResultsStore, video: str) -> Path | None:
+    """A stored video path: as given (relative to where the run was made) or relative to the database's folder."""
+    for path in (Path(video), Path(store.path).parent / video):
+        if path.is_file():
+            return path
+    return None
 
 
 def write_joints_report(store: ResultsStore, run_id: str, out: str | Path, source: str = "imagined",
@@ -73,6 +84,7 @@ def write_joints_report(store: ResultsStore, run_id: str, out: str | Path, sourc
              f"of {len(rows)}")
     figure = joints_figure(out / "figure2_joints.png", curves, title)
     info = out / "figure2_joints.json"
-    info.write_text(json.dumps({"run_id": run_id, "source": source, "idm": str(idm), "episodes_scored": len(rows),
+    shown = os.path.relpath(idm) if Path(idm).resolve().is_relative_to(Path.cwd()) else str(idm)
+    info.write_text(json.dumps({"run_id": run_id, "source": source, "idm": shown, "episodes_scored": len(rows),
                                 **summary}, indent=1))
     return [figure, info]
