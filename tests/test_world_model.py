@@ -30,6 +30,10 @@ def test_the_velocity_has_the_latents_shape_and_shapes_are_checked() -> None:
     with pytest.raises(ValueError, match="sigmas must be"):
         model(latents, torch.rand(2, 2), text)
     assert VideoWorldModel.from_preset("tiny").config["layers"] == 4
+    with torch.device("meta"):  # the CPU presets' sizes, as their comments and the docs state them
+        sizes = {name: sum(p.numel() for p in VideoWorldModel.from_preset(name).parameters())
+                 for name in ("tiny", "small")}
+    assert round(sizes["tiny"] / 1e6, 1) == 1.3 and round(sizes["small"] / 1e6, 1) == 5.2
     with pytest.raises(ValueError, match="unknown world-model preset"):
         VideoWorldModel.from_preset("huge")
 

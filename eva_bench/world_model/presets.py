@@ -21,6 +21,8 @@ class WorldModelPreset:
 PRESETS = {
     # 1.3 M parameters: about 1.2 s per SFT step of batch 8 on one CPU core (docs/performance.md).
     "tiny": WorldModelPreset(layers=4, heads=4, head_dim=32, ffn_dim=512, freq_dim=64),
+    # 5.2 M parameters: the next size up for CPU training (docs/performance.md has its step time).
+    "small": WorldModelPreset(layers=8, heads=6, head_dim=32, ffn_dim=768, freq_dim=64),
     # Wan2.1-T2V-1.3B's transformer (1.42 B parameters with its umT5-XXL text width, 4096), the paper's base
     # model: 640x480, 49 frames = 13 latents of 60x80 with Wan's VAE. For GPU users with local weights
     # (`VideoWorldModel.from_diffusers`); far beyond two CPU cores.

@@ -25,8 +25,9 @@ class WorldModelTrainConfig(TrainerConfig):
         batch_size: Clips per optimizer step.
         lr: Peak learning rate (the paper fine-tunes a pre-trained Wan at 8e-6; the tiny preset trains from
             scratch).
-        preset: Transformer size: "tiny" (1.3 M parameters, CPU) or "paper" (Wan2.1-T2V-1.3B's shapes, GPU; its
-            text width must be set to the instruction encoder's 384 through `model`).
+        preset: Transformer size: "tiny" (1.3 M parameters, CPU), "small" (5.2 M, CPU) or "paper"
+            (Wan2.1-T2V-1.3B's shapes, GPU; its text width must be set to the instruction encoder's 384 through
+            `model`).
         model: Further `VideoWorldModel` arguments overriding the preset.
         history_latents: Most clean history latents per clip (each step draws 1 .. this many: random history
             conditioning); one latent is 4 frames, the paper's history.
