@@ -48,6 +48,8 @@ class Policy(abc.ABC):
             None executes whole chunks. A policy may set it per instance from its config.
         observes_steps: Whether the runner also passes the observation after every executed action to
             `observe` (a policy that conditions on recent frames, such as a world model, needs them).
+        robot_mask_cameras: Cameras of `cameras` whose observation also carries "robot_mask", the (H, W) bool
+            pixels of the arms (from the simulator's segmentation), for policies that measure themselves.
 
     Args:
         config: The policy's settings (default: `config_class()`).
@@ -60,6 +62,7 @@ class Policy(abc.ABC):
     image_size: ClassVar[tuple[int, int]] = DEFAULT_RESOLUTION
     execute_steps: int | None = None
     observes_steps: bool = False
+    robot_mask_cameras: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)

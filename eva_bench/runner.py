@@ -342,7 +342,7 @@ def _scorer(checkpoint: str):
 def _observe(env: BimanualEnv, policy: Policy, instruction: str, recorder: _Recorder) -> dict:
     """The policy's observation, rendered together with the recorder's views (which keeps its frames)."""
     names = list(policy.cameras)
-    obs = env.get_obs(names + [v for v in recorder.views if v not in names])
+    obs = env.get_obs(names + [v for v in recorder.views if v not in names], policy.robot_mask_cameras)
     recorder.capture(env, obs["observation"])
     obs["observation"] = {k: v for k, v in obs["observation"].items() if k in policy.cameras}
     obs["instruction"] = instruction

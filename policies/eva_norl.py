@@ -6,7 +6,9 @@ executes them. The next segment is conditioned on the real frames those actions 
 
 The executability gap (what the paper asks humans to rate, Table 1, measured here automatically): the imagined
 frames of a segment against the frames the simulator rendered while executing that segment's decoded actions
-from the same state, as PSNR and SSIM, averaged over an episode's segments and stored with it
+from the same state, as PSNR and SSIM, and as PSNR over the pixels the robot covers in the executed frames
+(the simulator's segmentation: low when the imagined arm is somewhere else, or faded, while the full-frame
+PSNR is carried by the static background), averaged over an episode's segments and stored with it
 (`policy_metrics`), with the IDM reward of the executed segments' imagined frames (what GRPO maximises) and the
 reward-hacking detectors over them (`eva_bench.align.rewards`), which `eva-bench compare` ranks checkpoints on.
 The imagined video is saved beside the executed one, frame-aligned with it.
@@ -26,7 +28,7 @@ from eva_bench.errors import UserError
 from eva_bench.idm.scoring import RewardScorer, executable_actions
 from eva_bench.paths import released_idm_dir, released_world_model_dir
 from eva_bench.policy import Policy, PolicyConfig
-from eva_bench.world_model.image_metrics import psnr, ssim
+from eva_bench.world_model.image_metrics import masked_psnr, psnr, ssim
 
 log = logging.getLogger(__name__)
 CAMERA = "head_camera"
@@ -99,26 +101,31 @@ class EVANoRLPolicy(Policy):
     def resolve_checkpoint(cls, checkpoint: str | None) -> str:
         return str(checkpoint or released_world_model_dir())
 
+    robot_mask_cameras = (CAMERA,)
+
     def camera_requests(self) -> dict[str, tuple[int, int]]:
         return {CAMERA: self.pipeline.frame_size}
 
     def reset(self, task: str, instruction: str, seed: int) -> None:
         self.instruction, self.seed = instruction, seed
         self.real: list[np.ndarray] = []  # every real frame of the episode so far
+        self.real_masks: list[np.ndarray | None] = []  # their robot pixels (None where not given)
         self.imagined: list[np.ndarray] = []  # the current segment's imagined frames
         self.segment_start = 0  # index into `real` of the frame the current segment continues
         self.aligned: list[np.ndarray] = []  # the imagined video, frame-aligned with the executed one
-        self.gaps: list[tuple[float, float]] = []
+        self.gaps: list[tuple[float, float, float]] = []  # PSNR, SSIM, robot-pixel PSNR per segment
         self.imagine_s: list[float] = []
         self.scores: list = []  # `SegmentScores` of each executed segment's decoding
         self.decoded: list[np.ndarray] = []  # the executed segments' decoded actions
 
     def observe(self, obs: dict) -> None:
-        self.real.append(obs["observation"][CAMERA]["rgb"])
+        view = obs["observation"][CAMERA]
+        self.real.append(view["rgb"])
+        self.real_masks.append(view.get("robot_mask"))
 
     def act(self, obs: dict) -> np.ndarray:
         if not self.real:  # the episode's first observation
-            self.real.append(obs["observation"][CAMERA]["rgb"])
+            self.observe(obs)
             self.aligned.append(self.real[0])
         self._close_segment()
         started = time.perf_counter()
@@ -148,7 +155,10 @@ class EVANoRLPolicy(Policy):
         if executed:
             imagined = np.stack(self.imagined[: len(executed)])
             real = np.stack(executed[: len(imagined)])
-            self.gaps.append((psnr(imagined, real), ssim(imagined, real)))
+            masks = self.real_masks[self.segment_start: self.segment_start + len(real)]
+            robot = masked_psnr(imagined, real, np.stack(masks)) if all(m is not None for m in masks) \
+                else float("nan")
+            self.gaps.append((psnr(imagined, real), ssim(imagined, real), robot))
             self.aligned.extend(imagined)
         self.imagined = []
 
@@ -156,10 +166,12 @@ class EVANoRLPolicy(Policy):
         self._close_segment()
         if not self.gaps:
             return {}
-        psnrs, ssims = zip(*self.gaps, strict=True)
+        psnrs, ssims, robot = zip(*self.gaps, strict=True)
         scores = self.scores[: len(self.gaps)]
         grippers = np.concatenate(self.decoded)[:, GRIPPERS]
+        robot = [r for r in robot if np.isfinite(r)]  # a segment whose frames show no robot has none
         return {"segments": len(self.gaps), "gap_psnr_db": float(np.mean(psnrs)), "gap_ssim": float(np.mean(ssims)),
+                "gap_robot_psnr_db": float(np.mean(robot)) if robot else None,
                 "imagine_s": float(np.mean(self.imagine_s)),
                 # what GRPO optimises, and the reward-hacking detectors (eva_bench.align.rewards), per segment
                 "imagined_reward": float(np.mean([s.reward[0] for s in scores])),

@@ -141,6 +141,25 @@ def test_observation_layout_and_requested_cameras() -> None:
     assert head["rgb"].std() > 5
 
 
+def test_robot_masks_mark_the_arms_pixels_where_asked() -> None:
+    env = BimanualEnv(cameras={"head_camera": (160, 120), "left_camera": (32, 32)})
+    env.reset(PulseTask, 0)
+    obs = env.get_obs(robot_masks=["head_camera"])["observation"]
+    assert "robot_mask" not in obs["left_camera"]
+    mask = obs["head_camera"]["robot_mask"]
+    assert mask.shape == (120, 160) and mask.dtype == bool
+    assert 0.01 < mask.mean() < 0.5  # both arms in view at home, far from filling the frame
+    # the marked pixels are the arms': they change where the arms move, the rest of the scene stays
+    rgb = obs["head_camera"]["rgb"]
+    action = env.command.copy()
+    action[1] += 0.6  # the left shoulder
+    for _ in range(40):
+        env.step(action)
+    moved = env.get_obs(robot_masks=["head_camera"])["observation"]["head_camera"]
+    changed = np.abs(moved["rgb"].astype(int) - rgb.astype(int)).sum(-1) > 30
+    assert changed.any() and (changed & ~(mask | moved["robot_mask"])).mean() < 0.01 * changed.mean() + 0.002
+
+
 def test_head_camera_intrinsics_match_robotwin_d435() -> None:
     env = BimanualEnv(cameras={"head_camera": (320, 240)})
     env.reset(PulseTask, 0)

@@ -12,7 +12,7 @@ from eva_bench.errors import UserError
 from eva_bench.policy import check_chunk, make_policy
 from eva_bench.sim.embodiment import PIPER_BIMANUAL
 from eva_bench.world_model.autoencoder import FrameAutoencoder
-from eva_bench.world_model.image_metrics import psnr, ssim
+from eva_bench.world_model.image_metrics import masked_psnr, psnr, ssim
 from eva_bench.world_model.pipeline import WorldModelPipeline
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -43,6 +43,30 @@ def test_the_autoencoder_must_be_the_one_the_world_model_was_trained_with(tiny_w
         WorldModelPipeline.load(tiny_world_model / "wm", tmp_path / "missing")
 
 
+def test_the_robot_pixel_gap_compares_imagined_and_executed_frames_where_the_robot_is(tiny_world_model) -> None:
+    policy = make_policy("eva-norl", checkpoint=str(tiny_world_model / "wm"),
+                         options={"sample_steps": 2, "execute_steps": 5})
+    assert policy.robot_mask_cameras == ("head_camera",)
+    rng = np.random.default_rng(2)
+    first = _obs(rng)
+    policy.reset("click_bell", "click the bell", seed=3)
+    policy.act(first)
+    executed, masks = [], []
+    for _ in range(5):
+        obs = _obs(rng)
+        mask = np.zeros((120, 160), bool)
+        mask[20:60, 30:90] = True
+        obs["observation"]["head_camera"]["robot_mask"] = mask
+        policy.observe(obs)
+        executed.append(obs["observation"]["head_camera"]["rgb"])
+        masks.append(mask)
+    metrics = policy.episode_metrics()
+    imagined = np.stack(policy.episode_videos()["imagined"][1:])
+    expected = masked_psnr(imagined, np.stack(executed), np.stack(masks))
+    assert metrics["gap_robot_psnr_db"] == pytest.approx(expected)
+    assert metrics["gap_robot_psnr_db"] != pytest.approx(metrics["gap_psnr_db"])
+
+
 def test_eva_norl_returns_valid_deterministic_chunks_and_measures_the_gap(tiny_world_model) -> None:
     options = {"sample_steps": 2, "execute_steps": 6}
     policy = make_policy("eva-norl", checkpoint=str(tiny_world_model / "wm"), options=options)
@@ -62,6 +86,7 @@ def test_eva_norl_returns_valid_deterministic_chunks_and_measures_the_gap(tiny_w
     second = policy.act(executed[-1])
     metrics = policy.episode_metrics()  # the second segment has executed nothing yet: one gap
     assert metrics["segments"] == 1 and np.isfinite(metrics["gap_psnr_db"]) and -1 <= metrics["gap_ssim"] <= 1
+    assert metrics["gap_robot_psnr_db"] is None  # observations without robot masks
     # the reward GRPO optimises and the hacking detectors, of the executed segment's own decoding
     assert 0 <= metrics["imagined_reward"] <= 1 and metrics["motion"] >= 0
     assert 0 <= metrics["static_share"] <= 1 and 0 <= metrics["gripper_out_of_range"] <= 1
@@ -97,6 +122,16 @@ def test_psnr_and_ssim_agree_on_identity_and_fall_with_noise() -> None:
     assert ssim(rng.integers(0, 256, a.shape, dtype=np.uint8), a) < 0.1
     with pytest.raises(ValueError, match="one shape"):
         ssim(a, a[:, :10])
+    # masked: only the selected pixels count
+    mask = np.zeros(a.shape[:-1], bool)
+    mask[:, :12] = True
+    half = a.copy()
+    half[~mask] = noisy[~mask]
+    assert masked_psnr(half, a, mask) == float("inf") and masked_psnr(half, a, ~mask) == pytest.approx(
+        psnr(noisy[~mask], a[~mask]))
+    assert np.isnan(masked_psnr(half, a, np.zeros_like(mask)))
+    with pytest.raises(ValueError, match="mask must be"):
+        masked_psnr(a, a, mask[0])
 
 
 def test_imagine_writes_video_joints_and_metrics_per_task_and_a_contact_sheet(tiny_world_model, tmp_path) -> None:

@@ -194,3 +194,38 @@ def test_table2_puts_each_run_beside_the_papers_table_s1(tmp_path) -> None:
     assert bad.exit_code != 0 and "LABEL=RUN_ID" in str(bad.exception or bad.output)
     missing = CliRunner().invoke(app, ["report", "table2", "--run", "X=zzz", "--db", str(db)])
     assert missing.exit_code != 0 and "no run 'zzz'" in str(missing.exception or missing.output)
+
+
+def test_the_gap_report_averages_each_tasks_world_model_metrics(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from eva_bench.cli import app
+
+    db = tmp_path / "db.sqlite"
+    with ResultsStore(db) as store:
+        for run_id, policy in (("wm", "eva-norl"), ("dp", "dp")):
+            store.start_run(RunInfo(run_id=run_id, policy=policy, checkpoint=None, seed=0, episodes=2,
+                                    instruction_kind="seen", tasks=["click_bell", "turn_switch"], embodiment="e"))
+        for task, psnrs in (("click_bell", (20.0, 22.0)), ("turn_switch", (18.0, 19.0))):
+            for episode, value in enumerate(psnrs):
+                metrics = {"gap_psnr_db": value, "gap_ssim": 0.5 + episode / 10, "imagined_reward": 0.2,
+                           "gap_robot_psnr_db": None if episode else value - 6, "static_share": 0.0,
+                           "gripper_out_of_range": 0.1, "imagine_s": 1.0}
+                for run_id in ("wm", "dp"):
+                    store.add_episode(EpisodeRecord(
+                        run_id=run_id, task=task, task_version=1, episode=episode, seed=episode, instruction="x",
+                        success=task == "click_bell" and episode == 0, steps=5, step_limit=9, wall_time_s=1.0,
+                        reward=0.1 * (episode + 1), policy_metrics=metrics if run_id == "wm" else None))
+    out = tmp_path / "o"
+    run = CliRunner().invoke(app, ["report", "gap", "--run-id", "wm", "--db", str(db), "--out", str(out)])
+    assert run.exit_code == 0, run.output
+    table = pd.read_csv(out / "gap.csv").set_index("task")
+    assert list(table.index) == ["click_bell", "turn_switch", "average"]
+    assert table.loc["click_bell", "gap_psnr_db"] == pytest.approx(21.0)
+    assert table.loc["turn_switch", "gap_robot_psnr_db"] == pytest.approx(12.0)  # the episode without one skipped
+    assert table.loc["average", "gap_psnr_db"] == pytest.approx(19.75) and table.loc["average", "successes"] == 1
+    assert table.loc["click_bell", "reward"] == pytest.approx(0.15)
+    assert "| click_bell | 1/2 |" in (out / "gap.md").read_text()
+    not_a_world_model = CliRunner().invoke(app, ["report", "gap", "--run-id", "dp", "--db", str(db)])
+    assert not_a_world_model.exit_code != 0
+    assert "no episode with an executability gap" in str(not_a_world_model.exception or not_a_world_model.output)

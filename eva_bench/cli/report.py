@@ -110,6 +110,25 @@ def report_table2(
         typer.echo(str(path))
 
 
+@app.command("gap")
+def report_gap(
+    run_id: Annotated[str, typer.Option(help="A run of a world-model policy (eva-norl, eva).")],
+    out: Annotated[Path, typer.Option(help="Folder for the table.")] = Path("results"),
+    db: DbOption = None,
+) -> None:
+    """The executability gap per task of a world-model run: success, the IDM reward of the executed and the
+    imagined video, PSNR/SSIM of imagined vs executed frames, over the robot's pixels too (gap.md/.csv)."""
+    from eva_bench.report.gap import write_gap_report
+
+    with _open(db) as store:
+        try:
+            written = write_gap_report(store, run_id, out)
+        except ValueError as error:
+            raise UserError(str(error)) from None
+    for path in written:
+        typer.echo(str(path))
+
+
 @app.command("curve")
 def report_curve(
     run: Annotated[Path, typer.Option(help="A run folder of any `eva-bench train ...` command.")],

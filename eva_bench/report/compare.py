@@ -26,7 +26,7 @@ from eva_bench.store import EpisodeRecord, ResultsStore
 
 LEVEL = 0.95
 POLICY_METRICS = ("imagined_reward", "static_share", "gripper_out_of_range", "frozen_grippers", "gap_psnr_db",
-                  "gap_ssim")
+                  "gap_ssim", "gap_robot_psnr_db")
 STATIC_MARGIN = 0.2  # a static share this much above the reference's is flagged
 FROZEN_MARGIN = 0.5  # frozen grippers per episode this much above the reference's are flagged
 
@@ -76,7 +76,8 @@ def paired_difference(a: list[EpisodeRecord], b: list[EpisodeRecord], samples: i
 
 
 def _metric(episodes: list[EpisodeRecord], name: str) -> float:
-    values = [e.policy_metrics[name] for e in episodes if e.policy_metrics and name in e.policy_metrics]
+    values = [e.policy_metrics[name] for e in episodes
+              if e.policy_metrics and e.policy_metrics.get(name) is not None]
     return float(np.mean(values)) if values else float("nan")
 
 
@@ -177,15 +178,16 @@ def comparison_markdown(table: pd.DataFrame, recommendation: Recommendation, ref
     lines = [f"**Recommended: {recommendation.label}**: {recommendation.reason}.", "",
              f"Paired differences are against {reference}. {settings}", "",
              "| checkpoint | step | success [95% CI] | reward [95% CI] | imagined R | static | grippers frozen "
-             "| gap PSNR | paired diff [95% CI] | flags |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "| gap PSNR | robot PSNR | paired diff [95% CI] | flags |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in table.itertuples():
         step = "" if r.step is None or r.step != r.step else str(int(r.step))
         lines.append(
             f"| {r.checkpoint} | {step} | {r.success:.2f} [{r.success_low:.2f}, {r.success_high:.2f}] "
             f"| {_fmt(r.reward, '.3f')} [{_fmt(r.reward_low, '.3f')}, {_fmt(r.reward_high, '.3f')}] "
             f"| {_fmt(r.imagined_reward, '.3f')} | {_fmt(r.static_share, '.2f')} | {_fmt(r.frozen_grippers, '.2f')} "
-            f"| {_fmt(r.gap_psnr_db, '.1f')} | {r.diff_vs_ref:+.2f} [{r.diff_low:+.2f}, {r.diff_high:+.2f}] "
+            f"| {_fmt(r.gap_psnr_db, '.1f')} | {_fmt(r.gap_robot_psnr_db, '.1f')} "
+            f"| {r.diff_vs_ref:+.2f} [{r.diff_low:+.2f}, {r.diff_high:+.2f}] "
             f"| {r.flags} |")
     return "\n".join(lines) + "\n"
 

@@ -149,12 +149,17 @@ class CameraRig:
         """Names of the cameras in this rig."""
         return list(self._cameras)
 
-    def capture(self, names=None) -> dict[str, dict[str, np.ndarray]]:
+    def capture(self, names=None, masked=(), mask_ids=()) -> dict[str, dict[str, np.ndarray]]:
         """Render `names` (default: all) after `scene.update_render()` and return RoboTwin's per-camera dict.
+
+        Args:
+            names: Cameras to render.
+            masked: Cameras of `names` whose dict also gets "robot_mask".
+            mask_ids: Entity ids (`per_scene_id`) that "robot_mask" marks.
 
         Returns:
             name -> {"rgb": (H, W, 3) uint8, "intrinsic_cv": (3, 3), "extrinsic_cv": (3, 4),
-            "cam2world_gl": (4, 4)}.
+            "cam2world_gl": (4, 4)}, plus "robot_mask" (H, W) bool (pixels of `mask_ids`) for `masked`.
         """
         out = {}
         for name in self._cameras if names is None else names:
@@ -167,6 +172,8 @@ class CameraRig:
                 "extrinsic_cv": camera.get_extrinsic_matrix().astype(np.float32),
                 "cam2world_gl": camera.get_model_matrix().astype(np.float32),
             }
+            if name in masked:  # actor-level ids are channel 1 of SAPIEN's segmentation picture
+                out[name]["robot_mask"] = np.isin(camera.get_picture("Segmentation")[..., 1], mask_ids)
         return out
 
 

@@ -223,8 +223,9 @@ class BimanualEnv:
         return self.arms[arm].tcp.entity.get_pose()
 
     # ------------------------------------------------------------------ observation
-    def get_obs(self, cameras: Iterable[str] | None = None) -> dict:
-        """The observation in RoboTwin's layout, rendering only `cameras` (default: all created ones)."""
+    def get_obs(self, cameras: Iterable[str] | None = None, robot_masks: Iterable[str] = ()) -> dict:
+        """The observation in RoboTwin's layout, rendering only `cameras` (default: all created ones); the
+        cameras in `robot_masks` also give "robot_mask", the (H, W) bool pixels of both arms' links."""
         vector = self.command.astype(np.float32).copy()
         obs: dict = {
             "observation": {},
@@ -245,7 +246,10 @@ class BimanualEnv:
         names = list(cameras) if cameras is not None else self.rig.names
         if names:
             self.scene.update_render()
-            obs["observation"] = self.rig.capture(names)
+            masked = set(robot_masks)
+            ids = [link.entity.per_scene_id for c in self.arms.values() for link in c.articulation.get_links()] \
+                if masked else []
+            obs["observation"] = self.rig.capture(names, masked, ids)
         return obs
 
     def render(self, camera: str) -> np.ndarray:

@@ -14,6 +14,17 @@ def psnr(predicted: np.ndarray, target: np.ndarray) -> float:
     return float("inf") if mse == 0 else 10.0 * np.log10(255.0**2 / mse)
 
 
+def masked_psnr(predicted: np.ndarray, target: np.ndarray, mask: np.ndarray) -> float:
+    """PSNR in dB over the pixels where `mask` (the arrays' shape without the channel axis) is true; NaN when
+    it selects none."""
+    mask = np.asarray(mask, bool)
+    if mask.shape != np.shape(target)[:-1]:
+        raise ValueError(f"mask must be {np.shape(target)[:-1]}, got {mask.shape}")
+    if not mask.any():
+        return float("nan")
+    return psnr(np.asarray(predicted)[mask], np.asarray(target)[mask])
+
+
 def _box_mean(x: np.ndarray, size: int) -> np.ndarray:
     """Mean over every size x size window of the last two axes (valid windows only), by summed-area tables."""
     s = np.pad(x.cumsum(-1).cumsum(-2), [(0, 0)] * (x.ndim - 2) + [(1, 0), (1, 0)])
