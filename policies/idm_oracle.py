@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from eva_bench.errors import UserError
 from eva_bench.expert import expert_video
 from eva_bench.idm.scoring import RewardScorer, executable_actions
 from eva_bench.paths import released_idm_dir
@@ -22,10 +23,15 @@ class IDMOracleConfig(PolicyConfig):
             frames were recorded at (its checkpoint's provenance), which is what the IDM is meant to see.
         binary_grippers: Execute each decoded gripper command as open or closed (threshold 0.5) instead of as
             decoded (`eva_bench.idm.scoring.executable_actions`).
+        autoencoder: A world model's frame autoencoder (`eva-bench train vae`, or a released world model's
+            `autoencoder/`): the ground-truth video is encoded and decoded by it before the IDM reads it. Success
+            is then the ceiling of any world model living in that latent space (a perfect one imagines exactly
+            these frames); empty: the video as rendered.
     """
 
     video_size: str = ""
     binary_grippers: bool = True
+    autoencoder: str = ""
 
     def __post_init__(self) -> None:
         if self.video_size:
@@ -51,6 +57,7 @@ class IDMOraclePolicy(Policy):
         source = self.scorer.source
         self.camera = source.camera
         self.video_size = parse_resolution(self.config.video_size) if self.config.video_size else source.resolution
+        self.autoencoder = self._load_autoencoder(self.config.autoencoder) if self.config.autoencoder else None
         self._env = None
         self._actions = np.zeros((0, 14), np.float32)
         self._done = False
@@ -59,12 +66,25 @@ class IDMOraclePolicy(Policy):
     def resolve_checkpoint(cls, checkpoint: str | None) -> str:
         return str(checkpoint or released_idm_dir())
 
+    def _load_autoencoder(self, path: str):
+        from eva_bench.checkpoint import read_checkpoint
+        from eva_bench.world_model.autoencoder import FrameAutoencoder
+
+        autoencoder = FrameAutoencoder.load(read_checkpoint(path, "autoencoder").folder).eval()
+        size = (autoencoder.config["width"], autoencoder.config["height"])
+        if size != tuple(self.video_size):
+            raise UserError(f"the autoencoder {path} codes {size[0]}x{size[1]} frames, the video is "
+                            f"{self.video_size[0]}x{self.video_size[1]}: set video_size={size[0]}x{size[1]}")
+        return autoencoder
+
     def reset(self, task: str, instruction: str, seed: int) -> None:
         from eva_bench.sim.env import BimanualEnv
 
         if self._env is None:
             self._env = BimanualEnv(cameras={self.camera: self.video_size})
         video, _ = expert_video(self._env, task, seed, self.camera)
+        if self.autoencoder is not None:
+            video = self.autoencoder.round_trip(video)
         # Row 0 is the initial frame; row t >= 1 is the action that led to frame t.
         self._actions = executable_actions(self.scorer.decode(video)[1:], self.config.binary_grippers)
         self._done = False

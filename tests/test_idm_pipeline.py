@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from eva_bench.errors import UserError
 from eva_bench.expert import run_expert
@@ -71,6 +72,24 @@ def test_idm_oracle_decodes_the_expert_video(untrained_idm) -> None:
     assert chunk.shape == expert.actions.shape and chunk.dtype == np.float32  # one action per expert step
     assert np.all(np.isfinite(chunk))
     np.testing.assert_array_equal(policy.act(obs), np.zeros((1, 14), np.float32))  # then it holds
+
+
+def test_idm_oracle_can_read_the_video_through_a_world_models_autoencoder(untrained_idm, tmp_path) -> None:
+    from eva_bench.world_model.autoencoder import FrameAutoencoder
+
+    torch.manual_seed(0)
+    FrameAutoencoder(width=64, height=48, block_channels=[8, 8, 8]).save(tmp_path / "ae")
+    obs = {"joint_action": {"vector": np.zeros(14, np.float32)}}
+    chunks = {}
+    for autoencoder in ("", str(tmp_path / "ae")):
+        policy = make_policy("idm-oracle", checkpoint=str(untrained_idm), video_size="64x48",
+                             autoencoder=autoencoder, binary_grippers=False)
+        policy.reset("click_bell", "press the bell", 100000)
+        chunks[autoencoder] = policy.act(obs)
+    plain, coded = chunks.values()
+    assert plain.shape == coded.shape and not np.allclose(plain, coded)  # the IDM read other frames
+    with pytest.raises(UserError, match="set video_size=64x48"):
+        make_policy("idm-oracle", checkpoint=str(untrained_idm), video_size="80x60", autoencoder=str(tmp_path / "ae"))
 
 
 def test_executable_actions_clip_and_snap_the_grippers() -> None:
