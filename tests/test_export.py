@@ -9,7 +9,7 @@ from test_idm import blob_episode
 from typer.testing import CliRunner
 
 from eva_bench.cli import app
-from eva_bench.data.episode import CameraFrames, EpisodeFile, decode_jpeg, encode_jpeg, write_episode
+from eva_bench.data.episode import JPEG_QUALITY, CameraFrames, EpisodeFile, decode_jpeg, encode_jpeg, write_episode
 
 
 def _coloured_episode(seed: int):
@@ -58,3 +58,41 @@ def test_export_refuses_an_output_inside_the_data_and_a_missing_folder(tmp_path)
     missing = CliRunner().invoke(app, ["export", "robotwin", "--data", str(tmp_path / "none"), "--out",
                                        str(tmp_path / "rt")])
     assert missing.exit_code != 0 and "no such folder" in str(missing.exception or missing.output)
+
+
+def test_export_reconstructed_passes_the_camera_through_the_autoencoder(tmp_path) -> None:
+    import torch
+
+    from eva_bench.world_model.autoencoder import FrameAutoencoder
+
+    data = tmp_path / "demos"
+    for i in (0, 1):
+        write_episode(data / "blob" / "data" / f"episode{i}.hdf5", blob_episode(6, i))
+    (data / "blob" / "instructions").mkdir()
+    (data / "blob" / "instructions" / "episode1.json").write_text('{"seen": ["go"], "unseen": []}')
+    torch.manual_seed(0)
+    model = FrameAutoencoder(width=32, height=24, block_channels=[8, 8])
+    model.save(tmp_path / "ae")
+    out = tmp_path / "coded"
+    run = CliRunner().invoke(app, ["export", "reconstructed", "--data", str(data), "--autoencoder",
+                                   str(tmp_path / "ae"), "--out", str(out), "--no-progress"])
+    assert run.exit_code == 0, run.output
+    source, coded = EpisodeFile(data / "blob" / "data" / "episode1.hdf5"), EpisodeFile(
+        out / "blob" / "data" / "episode1.hdf5")
+    np.testing.assert_array_equal(coded.vector, source.vector)
+    real = source.frames("head_camera", range(6))
+    expected = model.eval().round_trip(real)
+    got = coded.frames("head_camera", range(6))
+    jpeg = np.stack([decode_jpeg(encode_jpeg(frame, JPEG_QUALITY)) for frame in expected])
+    np.testing.assert_array_equal(got, jpeg)  # the round trip, JPEG-encoded as our files store frames
+    assert np.abs(got.astype(int) - real).mean() > 10  # an untrained autoencoder changes the frames
+    assert (out / "blob" / "instructions" / "episode1.json").is_file()
+    assert "autoencoder_digest" in (out / "reconstructed.json").read_text()
+    written = (out / "blob" / "data" / "episode0.hdf5").stat().st_mtime_ns
+    again = CliRunner().invoke(app, ["export", "reconstructed", "--data", str(data), "--autoencoder",
+                                     str(tmp_path / "ae"), "--out", str(out), "--no-progress"])
+    assert again.exit_code == 0 and (out / "blob" / "data" / "episode0.hdf5").stat().st_mtime_ns == written
+    FrameAutoencoder(width=64, height=48, block_channels=[8, 8]).save(tmp_path / "ae64")
+    wrong = CliRunner().invoke(app, ["export", "reconstructed", "--data", str(data), "--autoencoder",
+                                     str(tmp_path / "ae64"), "--out", str(tmp_path / "o2"), "--no-progress"])
+    assert wrong.exit_code != 0 and "the autoencoder codes 64x48" in str(wrong.exception or wrong.output)

@@ -169,6 +169,25 @@ def test_tiny_model_overfits_tiny_dataset(blob_data, tmp_path) -> None:
     assert evaluate(untrained, paths)["mae_mean"] > 3 * metrics["mae_mean"]
 
 
+def test_a_run_can_start_from_another_idms_weights(blob_data, tmp_path) -> None:
+    trained = train(small_config(blob_data, tmp_path / "base", steps=100, eval_every=100, checkpoint_every=100),
+                    progress=False)
+    base = load_idm(trained.out)
+    # zero steps of fine-tuning are impossible; one step at a tiny rate keeps what the base model knows
+    tuned = train(small_config(blob_data, tmp_path / "tuned", steps=1, lr=1e-8, init=str(trained.out)),
+                  progress=False)
+    paths = sorted(blob_data.rglob("*.hdf5"))
+    def moving_mae(run) -> float:  # the three dimensions the blobs move
+        return max(evaluate(load_idm(run.out), paths)["mae"][i] for i in (0, 1, 7))
+
+    assert moving_mae(tuned) < 0.03 and moving_mae(tuned) == pytest.approx(moving_mae(trained), abs=1e-3)
+    torch.testing.assert_close(load_idm(tuned.out).action_std, base.action_std)
+    scratch = train(small_config(blob_data, tmp_path / "scratch", steps=1, lr=1e-8), progress=False)
+    assert moving_mae(scratch) > 3 * moving_mae(tuned)
+    with pytest.raises(UserError, match="--init: .*another config"):
+        train(small_config(blob_data, tmp_path / "other", steps=1, context=2, init=str(trained.out)), progress=False)
+
+
 def log_rows(run) -> list[dict]:
     """log.csv of a run folder without its wall-clock columns."""
     with (run / "log.csv").open() as f:

@@ -47,3 +47,40 @@ def export_robotwin_command(
         bar.close()
     for task, count in written.items():
         typer.echo(f"{task}: {count} episodes -> {out / task / task_config}")
+
+
+@app.command("reconstructed")
+def export_reconstructed_command(
+    data: Annotated[Path, typer.Option(help="Folder of our episode files (`eva-bench collect`), searched "
+                                            "recursively.")],
+    autoencoder: Annotated[Path, typer.Option(help="A world model's frame autoencoder (`eva-bench train vae`, or a "
+                                                   "released world model's autoencoder/).")],
+    out: Annotated[Path, typer.Option(help="Output folder: the same relative paths as under --data.")],
+    camera: Annotated[str, typer.Option(help="Camera whose frames are replaced (the autoencoder's).")] = (
+        "head_camera"),
+    tasks: Annotated[str | None, typer.Option(help="Comma-separated tasks (default: every task found).")] = None,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> None:
+    """Copy demos with the camera's frames encoded and decoded by a world model's autoencoder: what that world
+    model's imagined frames look like, to fine-tune an IDM on (`eva-bench train idm --data OUT --init IDM`).
+    Resumable: episodes already written are kept."""
+    from tqdm import tqdm
+
+    from eva_bench.checkpoint import CheckpointError
+    from eva_bench.data.export import export_reconstructed
+
+    if not data.is_dir():
+        raise UserError(f"--data: no such folder {data}")
+    bar = tqdm(unit="episode", disable=not progress)
+
+    def advance(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+
+    try:
+        count = export_reconstructed(data, out, autoencoder, camera, split_task_option(tasks), progress=advance)
+    except (FileNotFoundError, ValueError, CheckpointError) as error:
+        raise UserError(str(error)) from None
+    finally:
+        bar.close()
+    typer.echo(f"{count} episodes -> {out}")

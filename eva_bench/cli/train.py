@@ -87,6 +87,7 @@ def train_idm(
     mixed_precision: Annotated[str, typer.Option(help=_help("mixed_precision"))] = _default("mixed_precision"),
     grad_accum: Annotated[int, typer.Option(min=1, help=_help("grad_accum"))] = _default("grad_accum"),
     tensorboard: Annotated[bool, typer.Option(help=_help("tensorboard"))] = _default("tensorboard"),
+    init: Annotated[Path | None, typer.Option(help=_help("init"))] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
     """Train the inverse dynamics model on episode files (resumable: run again with the same --out; the model
@@ -103,7 +104,7 @@ def train_idm(
         resolution=_resolution(resolution), camera=camera, tasks=split_task_option(tasks), holdout=holdout, seed=seed,
         steps=steps, batch_size=batch_size, lr=lr, eval_every=eval_every, checkpoint_every=checkpoint_every,
         threads=threads, device=device, cache_mb=cache_mb, mixed_precision=mixed_precision, grad_accum=grad_accum,
-        tensorboard=tensorboard,
+        tensorboard=tensorboard, init=str(init) if init else "",
     )
     result = train(config, progress=progress)
     m = _finished(result, config.steps, "samples")

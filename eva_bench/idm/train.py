@@ -36,6 +36,7 @@ import torch
 from eva_bench.checkpoint import make_provenance
 from eva_bench.data.batches import WindowBatches
 from eva_bench.data.dataset import FrameWindows, training_split
+from eva_bench.errors import UserError
 from eva_bench.idm.model import IDM
 from eva_bench.idm.train_config import TrainConfig
 from eva_bench.sim.cameras import view_digest
@@ -209,7 +210,15 @@ class IDMTraining(ConfiguredTask):
         return torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=self.config.weight_decay)
 
     def start(self, model: IDM) -> None:
-        model.set_action_stats(self.train_data.windows.all_actions())
+        if not self.config.init:
+            model.set_action_stats(self.train_data.windows.all_actions())
+            return
+        from eva_bench.checkpoint import CheckpointError, read_checkpoint
+
+        try:  # its weights and its action statistics, which those weights' outputs are scaled by
+            model.load_checkpoint_weights(read_checkpoint(self.config.init, IDM.kind))
+        except CheckpointError as error:
+            raise UserError(f"--init: {error}") from None
 
     def batch(self, step: int, indices: np.ndarray, positions: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         frames, actions = self.train_data.batch(indices)

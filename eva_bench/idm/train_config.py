@@ -38,6 +38,9 @@ class TrainConfig(TrainerConfig):
         shift: Random-shift augmentation: the window is translated by up to this many pixels (0: off).
         eval_samples: Held-out samples used by those evaluations, evenly spread (0: all); the final one uses all.
         cache_mb: Decoded frames are cached in memory up to this many MiB (beyond, decoded per sample).
+        init: An IDM checkpoint whose weights and action statistics start a new run (fine-tuning, e.g. on demos
+            re-rendered through a world model's autoencoder, `eva-bench export reconstructed`); the model
+            settings (preset, pooling, context, resolution) must match it. Empty: random weights.
     """
 
     data: str
@@ -55,10 +58,13 @@ class TrainConfig(TrainerConfig):
     shift: int = 4
     eval_samples: int = 1024
     cache_mb: int = 2048
+    init: str = ""
 
     def __post_init__(self) -> None:
         super().__post_init__()  # the generic settings are checked where they are defined
         self.data = str(Path(self.data).resolve())
+        if self.init:
+            self.init = str(Path(self.init).resolve())
         if self.resolution is not None:
             self.resolution = (int(self.resolution[0]), int(self.resolution[1]))
         from eva_bench.idm.model import PRESETS
