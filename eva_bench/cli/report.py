@@ -101,13 +101,7 @@ def report_table2(
         if not sep or not label or not run_id:
             raise UserError(f"--run {item!r}: give LABEL=RUN_ID")
         runs[label] = run_id
-    with _open(db) as store:
-        try:
-            written = write_table2(store, runs, out)
-        except ValueError as error:
-            raise UserError(str(error)) from None
-    for path in written:
-        typer.echo(str(path))
+    _write(db, lambda store: write_table2(store, runs, out))
 
 
 @app.command("gap")
@@ -120,13 +114,7 @@ def report_gap(
     imagined video, PSNR/SSIM of imagined vs executed frames, over the robot's pixels too (gap.md/.csv)."""
     from eva_bench.report.gap import write_gap_report
 
-    with _open(db) as store:
-        try:
-            written = write_gap_report(store, run_id, out)
-        except ValueError as error:
-            raise UserError(str(error)) from None
-    for path in written:
-        typer.echo(str(path))
+    _write(db, lambda store: write_gap_report(store, run_id, out))
 
 
 @app.command("curve")
@@ -141,6 +129,17 @@ def report_curve(
 
     for written in write_learning_curve(run, out, name):
         typer.echo(str(written))
+
+
+def _write(db, report) -> None:
+    """Run `report(store)` on the database and print the files it wrote; its ValueErrors are user errors."""
+    with _open(db) as store:
+        try:
+            written = report(store)
+        except ValueError as error:
+            raise UserError(str(error)) from None
+    for path in written:
+        typer.echo(str(path))
 
 
 def _open(db):
