@@ -282,7 +282,7 @@ def test_run_row_names_digests_commit_and_task_versions(tmp_path) -> None:
     assert info.git_commit == git_commit() and len(info.git_commit) >= 40  # the suite runs in a git checkout
     assert info.reward_config["resolution"] == [160, 120] and info.reward_config["reward_config"]["p0"] > 1
     assert info.task_versions == {"click_bell": TASKS.get("click_bell").version}
-    assert info.policy_config == {"video_size": "", "binary_grippers": True}
+    assert info.policy_config == {"video_size": "", "binary_grippers": True, "autoencoder": ""}
     assert row.reward is not None and 0 < row.reward <= 1
 
 
