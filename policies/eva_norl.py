@@ -76,6 +76,7 @@ class EVANoRLPolicy(Policy):
     name = "eva-norl"
     config_class = WorldModelPolicyConfig
     cameras = (CAMERA,)
+    robot_mask_cameras = (CAMERA,)  # for the robot-pixel gap
     observes_steps = True
     missing_hint = "world model (train one: `eva-bench train vae`, then `eva-bench train wm`; docs/world_model.md)"
 
@@ -100,8 +101,6 @@ class EVANoRLPolicy(Policy):
     @classmethod
     def resolve_checkpoint(cls, checkpoint: str | None) -> str:
         return str(checkpoint or released_world_model_dir())
-
-    robot_mask_cameras = (CAMERA,)
 
     def camera_requests(self) -> dict[str, tuple[int, int]]:
         return {CAMERA: self.pipeline.frame_size}
