@@ -22,7 +22,7 @@ PILOTS="click_bell,place_container_plate,handover_block"
 WM="${ROOT}/results/checkpoints/wm-tiny"
 IDM="${ROOT}/results/checkpoints/idm-v3"
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1   # two processes on two cores: one thread each is faster
-[[ $# -gt 0 ]] || { sed -n '2,15p' "${BASH_SOURCE[0]}"; exit 2; }
+[[ $# -gt 0 ]] || { awk 'NR > 1 && !/^#/ { exit } NR > 1' "${BASH_SOURCE[0]}"; exit 2; }
 mkdir -p "${WORK}"
 cd "${WORK}"
 DB="${WORK}/results.sqlite"

@@ -33,7 +33,7 @@ def test_wheel_install_runs_idm_oracle_with_a_stored_reward(tmp_path: Path) -> N
 
     source = tmp_path / "source"  # build from a copy: setuptools writes build/ and *.egg-info beside the sources
     shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".git", ".venv*", "build", "dist", "*.egg-info",
-                                                                 "eva_bench_results", "__pycache__", "renders"))
+                                                                 "eva_bench_results", "__pycache__", "renders", "runs"))
     wheels = tmp_path / "wheels"
     _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(wheels), str(source)],
          tmp_path)
