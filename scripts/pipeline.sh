@@ -66,7 +66,7 @@ for stage in "$@"; do
         eva-norl)
             eva-bench run --policy eva-norl --tasks all --episodes 20 --workers 2 --run-id eva-norl-wm-tiny-s5 \
                 --policy-option sample_steps=5 --out episodes --db "${DB}" ;;
-        *) echo "unknown stage ${stage}; stages: demos dp-pilots act-pilots dp-multi act-multi grpo eva-norl" >&2
+        *) echo "unknown stage ${stage}; run without arguments for the list of stages" >&2
            exit 2 ;;
     esac
 done
