@@ -431,3 +431,52 @@ class ResultsStore:
                                                                 for c in columns[1:]})
         frame.insert(3, "success_rate", frame["successes"] / frame["episodes"].where(frame["episodes"] > 0))
         return frame
+
+    def export_runs(self, run_ids: list[str], dest: str | os.PathLike, strip_prefix: str | None = None) -> int:
+        """Copy runs (settings, episodes, chosen seeds) and the expert seed checks into a new database to share.
+
+        Every text value has `strip_prefix` removed wherever it occurs, so that the absolute paths a run stored
+        (checkpoints, reward IDM, videos) become relative to the folder the copy is published from. The copy is
+        one self-contained file (rollback journal, no `-wal` beside it).
+
+        Returns:
+            The number of episodes copied.
+
+        Raises:
+            StoreError: A run id is unknown, or `dest` exists (nothing is overwritten).
+        """
+        dest = Path(dest)
+        missing = [run_id for run_id in run_ids if self.get_run(run_id) is None]
+        if missing:
+            known = ", ".join(r.run_id for r in self.list_runs()) or "none"
+            raise StoreError(f"{self.path}: no run {', '.join(map(repr, missing))}; runs: {known}")
+        if dest.exists():
+            raise StoreError(f"{dest}: exists; export writes a new database (remove it first)")
+
+        def strip(value: Any) -> Any:
+            return value.replace(strip_prefix, "") if strip_prefix and isinstance(value, str) else value
+
+        ResultsStore(dest).close()  # the schema
+        out = sqlite3.connect(str(dest), isolation_level=None)
+        marks = ", ".join("?" * len(run_ids))
+        try:
+            out.execute("PRAGMA journal_mode = DELETE")
+            out.execute("BEGIN")
+            with self._read() as conn:
+                for table, where, params in (("runs", f"run_id IN ({marks})", run_ids),
+                                             ("episodes", f"run_id IN ({marks})", run_ids),
+                                             ("run_task_seeds", f"run_id IN ({marks})", run_ids),
+                                             ("seed_checks", "1", [])):
+                    columns = [r[1] for r in out.execute(f"PRAGMA table_info({table})")]
+                    rows = conn.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE {where}", params)
+                    out.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+                                    f"({', '.join('?' * len(columns))})",
+                                    [tuple(strip(v) for v in row) for row in rows])
+            copied = out.execute("SELECT COUNT(*) FROM episodes").fetchone()[0]
+            out.execute("COMMIT")
+        except BaseException:
+            out.close()
+            dest.unlink(missing_ok=True)
+            raise
+        out.close()
+        return copied

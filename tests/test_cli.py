@@ -164,7 +164,9 @@ def test_split_tasks() -> None:
 
 
 # ------------------------------------------------------------------------------------------------ results: bad input
-@pytest.mark.parametrize("command", [["results", "show", "--run-id", "x"], ["results", "list"]], ids=["show", "list"])
+@pytest.mark.parametrize("command", [["results", "show", "--run-id", "x"], ["results", "list"],
+                                     ["results", "export", "--run-id", "x", "--out", "copy.sqlite"]],
+                         ids=["show", "list", "export"])
 def test_unreadable_database_is_reported_and_left_untouched(tmp_path: Path, command: list[str]) -> None:
     db = tmp_path / "junk.sqlite"
     content = np.random.default_rng(0).bytes(8192)
@@ -194,6 +196,15 @@ def test_show_unknown_run(tmp_path: Path) -> None:
     line = error_line(cli(tmp_path, "results", "show", "--run-id", "ghost-run", "--db", str(db)))
     assert "'ghost-run'" in line
     assert str(db) in line
+
+
+def test_export_unknown_run_writes_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "empty.sqlite"
+    ResultsStore(db).close()
+    line = error_line(cli(tmp_path, "results", "export", "--run-id", "ghost-run", "--out", str(tmp_path / "c.sqlite"),
+                          "--db", str(db)))
+    assert "'ghost-run'" in line
+    assert not (tmp_path / "c.sqlite").exists()
 
 
 def test_show_bad_format(tmp_path: Path) -> None:

@@ -229,3 +229,37 @@ def test_the_gap_report_averages_each_tasks_world_model_metrics(tmp_path) -> Non
     not_a_world_model = CliRunner().invoke(app, ["report", "gap", "--run-id", "dp", "--db", str(db)])
     assert not_a_world_model.exit_code != 0
     assert "no episode with an executability gap" in str(not_a_world_model.exception or not_a_world_model.output)
+
+
+def test_the_episode_sheet_shows_each_chosen_episode_executed_and_imagined(tmp_path) -> None:
+    from PIL import Image
+    from typer.testing import CliRunner
+
+    from eva_bench.cli import app
+    from eva_bench.video import write_mp4
+
+    db = tmp_path / "db.sqlite"
+    with ResultsStore(db) as store:
+        store.start_run(RunInfo(run_id="wm", policy="eva-norl", checkpoint=None, seed=0, episodes=3,
+                                instruction_kind="seen", tasks=["click_bell"], embodiment="e"))
+        for episode, success in enumerate((True, False, True)):
+            # Each video one flat shade, so the sheet's pixels say which video each strip came from.
+            executed = write_mp4(tmp_path / f"{episode}.mp4", np.full((6, 32, 48, 3), 40 * episode + 20, np.uint8), 10)
+            imagined = write_mp4(tmp_path / f"{episode}_im.mp4", np.full((5, 16, 24, 3), 250, np.uint8), 10)
+            store.add_episode(EpisodeRecord(
+                run_id="wm", task="click_bell", task_version=1, episode=episode, seed=episode, instruction="x",
+                success=success, steps=5, step_limit=9, wall_time_s=1.0, reward=0.1,
+                video_path=str(executed) if episode < 2 else str(tmp_path / "gone.mp4"),
+                policy_metrics={"videos": {"imagined": str(imagined)}}))
+    out = tmp_path / "o"
+    run = CliRunner().invoke(app, ["report", "episodes", "--run-id", "wm", "--frames", "4", "--db", str(db),
+                                   "--out", str(out)])
+    assert run.exit_code == 0, run.output
+    sheet = np.asarray(Image.open(out / "episodes_success.png"))
+    assert sheet.shape[1] == 4 * 48 and sheet.shape[0] == 2 * (32 + 14)  # episode 0 executed + imagined; 2 gone
+    assert abs(int(sheet[14 + 16, 10, 0]) - 20) < 8 and sheet[2 * 14 + 32 + 8, 10, 0] > 240
+    failures = CliRunner().invoke(app, ["report", "episodes", "--run-id", "wm", "--outcome", "failure",
+                                        "--db", str(db), "--out", str(out)])
+    assert failures.exit_code == 0 and (out / "episodes_failure.png").is_file()
+    none = CliRunner().invoke(app, ["report", "episodes", "--run-id", "ghost", "--db", str(db), "--out", str(out)])
+    assert none.exit_code != 0

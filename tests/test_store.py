@@ -398,3 +398,31 @@ def test_kill_during_writes_keeps_prefix(tmp_path: Path) -> None:
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     conn.close()
+
+
+def test_export_copies_the_named_runs_with_paths_made_relative(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    with ResultsStore(tmp_path / "live.sqlite") as store:
+        store.start_run(make_run("keep", checkpoint=f"{root}/ckpt", reward_config={"idm": f"{root}/idm"}))
+        store.start_run(make_run("other"))
+        store.add_episode(make_episode("keep", video_path=f"{root}/eps/0.mp4", policy_metrics={"gap": 1.0}))
+        store.add_episode(make_episode("other", video_path="/elsewhere/0.mp4"))
+        store.set_task_seeds("keep", "lift", [1000], 0)
+        store.record_seed_check(SeedCheck("lift", 2, "aloha:abc123", 1000, True, expert_steps=90))
+        assert store.export_runs(["keep"], tmp_path / "copy.sqlite", strip_prefix=f"{root}/") == 1
+        with pytest.raises(StoreError, match="exists"):  # never overwrites
+            store.export_runs(["keep"], tmp_path / "copy.sqlite")
+        with pytest.raises(StoreError, match="no run 'ghost'"):
+            store.export_runs(["keep", "ghost"], tmp_path / "ghost.sqlite")
+        assert not (tmp_path / "ghost.sqlite").exists()
+        original = store.get_run("keep")
+    assert not (tmp_path / "copy.sqlite-wal").exists()
+    with ResultsStore(tmp_path / "copy.sqlite", create=False) as copy:
+        assert [r.run_id for r in copy.list_runs()] == ["keep"]
+        run = copy.get_run("keep")
+        assert run.checkpoint == "ckpt" and run.reward_config == {"idm": "idm"}
+        assert replace(run, checkpoint=original.checkpoint, reward_config=original.reward_config) == original
+        (episode,) = copy.episodes("keep")
+        assert episode.video_path == "eps/0.mp4" and episode.policy_metrics == {"gap": 1.0}
+        assert copy.task_seeds("keep", "lift") == ([1000], 0)
+        assert copy.seed_checks("lift", 2, "aloha:abc123")[1000].expert_steps == 90

@@ -117,6 +117,22 @@ def report_gap(
     _write(db, lambda store: write_gap_report(store, run_id, out))
 
 
+@app.command("episodes")
+def report_episodes(
+    run_id: Annotated[str, typer.Option(help="A run whose episodes saved videos.")],
+    outcome: Annotated[str, typer.Option(help="success, failure or all.")] = "success",
+    frames: Annotated[int, typer.Option(min=2, help="Frames per video strip.")] = 8,
+    limit: Annotated[int, typer.Option(min=1, help="Most episodes on the sheet (task, then episode order).")] = 40,
+    out: Annotated[Path, typer.Option(help="Folder for the sheet.")] = Path("results"),
+    db: DbOption = None,
+) -> None:
+    """A contact sheet to look at what the policy did: per episode evenly spaced frames of the executed video and,
+    for a world-model policy, of the imagined one, labelled with outcome and reward (episodes_OUTCOME.png)."""
+    from eva_bench.report.episodes import write_episode_sheet
+
+    _write(db, lambda store: write_episode_sheet(store, run_id, out, outcome, frames, limit))
+
+
 @app.command("curve")
 def report_curve(
     run: Annotated[Path, typer.Option(help="A run folder of any `eva-bench train ...` command.")],

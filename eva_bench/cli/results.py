@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -45,3 +46,21 @@ def results_list(db: DbOption = None) -> None:
             done = len(store.done(info.run_id))
             typer.echo(f"{info.run_id:32s} {info.policy:12s} {done:5d}/{info.episodes * len(info.tasks):<5d} "
                        f"episodes  {info.created_at}")
+
+
+@app.command("export")
+def results_export(
+    run_id: Annotated[list[str], typer.Option(help="A run to copy; repeatable.")],
+    out: Annotated[Path, typer.Option(help="The new database file (must not exist).")],
+    relative_to: Annotated[Path, typer.Option(
+        help="Paths under this folder are stored relative to it in the copy (checkpoints, reward IDM, "
+             "videos), so it reads the same from a clone of the repository.")] = Path("."),
+    db: DbOption = None,
+) -> None:
+    """Copy runs (settings, episodes, seeds) into a new, self-contained database to commit or share."""
+    from eva_bench.store import ResultsStore
+
+    prefix = str(relative_to.resolve()).rstrip("/") + "/"
+    with ResultsStore(db_path(db), create=False) as store:
+        copied = store.export_runs(run_id, out, strip_prefix=prefix)
+    typer.echo(f"{out}: {len(run_id)} run(s), {copied} episode(s); paths under {prefix} made relative")
